@@ -1,0 +1,26 @@
+/**
+ * A tensor as it travels on the wire: CPU-resident by type (a typed array, never a tf.Tensor), so
+ * "only CPU data goes on the wire" is a compile-time fact. Converting from tfjs happens in compute/.
+ */
+export type WireDtype = 'float32' | 'int32' | 'uint8';
+
+export interface WireTensorOf<D extends WireDtype, A> {
+  readonly dtype: D;
+  readonly shape: readonly number[];
+  readonly data: A;
+}
+
+export type WireTensor =
+  | WireTensorOf<'float32', Float32Array>
+  | WireTensorOf<'int32', Int32Array>
+  | WireTensorOf<'uint8', Uint8Array>;
+
+/** Number of elements a shape holds (1 for a scalar). */
+export function shapeSize(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export const f32 = (shape: readonly number[], data: Float32Array): WireTensor => ({ dtype: 'float32', shape, data });
+export const i32 = (shape: readonly number[], data: Int32Array): WireTensor => ({ dtype: 'int32', shape, data });
