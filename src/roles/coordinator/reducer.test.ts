@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { peerIdFrom, type PeerId } from '../../core/ids.ts';
+import type { DeviceInfo, GradientsMsg, RunConfig } from '../../protocol/messages.ts';
+import { PROTOCOL_VERSION } from '../../protocol/version.ts';
+import { PEER_TIMEOUT_MS } from '../commands.ts';
+import { createCoordinatorReducer, initialCoordinatorState, type CoordinatorCommand, type CoordinatorEvent } from './reducer.ts';
+import type { CoordinatorState } from './state.ts';
+
+const SELF = peerIdFrom('swarm-r-coordinator');
+const config: RunConfig = {
+  runId: 'run1', algo: 'dp', dataset: 'mnist', model: 'mlp', optimizer: 'adam', learningRate: 0.001, epochs: 1,
+  globalBatch: 10, seed: 3, partition: 'iid', alpha: 0.5, labelsPerClient: 2,
+};
+const labels = Uint8Array.from({ length: 40 }, (_, i) => i % 10);
+const device = (speed: number, ok = true): DeviceInfo => ({ backend: 'wasm', adapter: '', reason: 'test', samplesPerSec: speed, memoryBytes: 0, selfTestPassed: ok, userAgent: 'test' });
+const reduce = createCoordinatorReducer({ self: SELF, room: 'r', trainLabels: labels, paramSizes: [2, 1] });
+
+function run(s: CoordinatorState, events: CoordinatorEvent[]): { state: CoordinatorState; commands: CoordinatorCommand[] } {
+  const commands: CoordinatorCommand[] = [];
+  for (const e of events) { const out = reduce(s, e); s = out.state; commands.push(...out.commands); }
+  return { state: s, commands };
+}
+const hello = (from: PeerId, speed: number, now = 0, ok = true): CoordinatorEvent => ({
+  type: 'message', from, now, msg: { type: 'hello', protocolVersion: PROTOCOL_VERSION, role: 'worker', room: 'r', device: device(speed, ok) },
+});
+const grads = (from: PeerId, step: number, count: number, v: number, now = 1): CoordinatorEvent => {
+  const msg: GradientsMsg = { type: 'gradients', runId: 'run1', step, count, lossSum: count * 2, grads: [
+    { dtype: 'float32', shape: [2], data: new Float32Array([v, v]) }, { dtype: 'float32', shape: [1], data: new Float32Array([v]) }] };
+  return { type: 'message', from, now, msg };
+};
+const A = peerIdFrom('a');
+const B = peerIdFrom('b');
+
+describe('coordinator reducer', () => {
+  const start = initialCoordinatorState(config, 2, true, labels.length);
+
+  it('waits for minPeers, then assigns disjoint partitions and starts everyone with speed-proportional batches', () => {
+    const one = run(start, [hello(A, 300)]);
+    expect(one.state.phase).toBe('recruiting');
+    const two = run(one.state, [hello(B, 100)]);
+    expect(two.state.phase).toBe('training');
+    const starts = two.commands.filter((c) => c.type === 'send-start');
+    expect(starts.map((c) => c.type === 'send-start' && [c.to, c.batchSize])).toEqual([[A, 8], [B, 2]]);
+    const assigns = two.commands.flatMap((c) => (c.type === 'send' && c.msg.type === 'assign' ? [c.msg.indices.data] : []));
+    expect(assigns).toHaveLength(2);
+    const all = [...assigns[0]!, ...assigns[1]!].sort((x, y) => x - y);
+    expect(all).toEqual(Array.from({ length: 40 }, (_, i) => i));
+  });
+
+  it('averages gradients by sample count and moves every replica to the next step', () => {
+    const s = run(start, [hello(A, 300), hello(B, 100)]).state;
+    const out = run(s, [grads(A, 0, 8, 1), grads(B, 0, 2, 6)]);
+    const upd = out.commands.find((c) => c.type === 'apply-update');
+    expect(upd && upd.type === 'apply-update' && Array.from(upd.grads[0]!)).toEqual([2, 2]); // (8*1 + 2*6) / 10
+    expect(out.state.step).toBe(1);
+    expect(out.state.loss).toBeCloseTo(2);
+  });
+
+  it('ignores duplicate and stale gradients, evicts malformed ones', () => {
+    const s = run(start, [hello(A, 300), hello(B, 100)]).state;
+    const dup = run(s, [grads(A, 0, 8, 1), grads(A, 0, 8, 1), grads(B, 7, 2, 1)]);
+    expect(dup.state.step).toBe(0);
+    expect(dup.commands.filter((c) => c.type === 'apply-update')).toHaveLength(0);
+    const bad: CoordinatorEvent = { type: 'message', from: B, now: 1, msg: { type: 'gradients', runId: 'run1', step: 0, count: 2, lossSum: 1, grads: [] } };
+    const ev = run(dup.state, [bad]);
+    expect(ev.commands.some((c) => c.type === 'disconnect' && c.peer === B)).toBe(true);
+    // B is gone, so A's gradient alone completes the step.
+    expect(ev.state.step).toBe(1);
+  });
+
+  it('drops a silent worker after the heartbeat timeout and goes on without it', () => {
+    const s = run(start, [hello(A, 300, 0), hello(B, 100, 0)]).state;
+    const out = run(s, [grads(A, 0, 8, 1, 100), { type: 'message', from: A, now: PEER_TIMEOUT_MS, msg: { type: 'heartbeat', sentAt: 0 } }, { type: 'tick', now: PEER_TIMEOUT_MS + 1 }]);
+    expect(Object.keys(out.state.members)).toEqual([A]);
+    expect(out.state.step).toBe(1);
+  });
+
+  it('does not give work to a device that failed its self-test', () => {
+    const out = run(start, [hello(A, 300), hello(B, 100, 0, false), hello(peerIdFrom('c'), 100)]);
+    expect(out.state.phase).toBe('training');
+    expect(out.commands.some((c) => c.type === 'send-start' && c.to === B)).toBe(false);
+  });
+
+  it('answers a wrong protocol version with incompatible and disconnects', () => {
+    const out = run(start, [{ type: 'message', from: A, now: 0, msg: { type: 'hello', protocolVersion: PROTOCOL_VERSION + 1, role: 'worker', room: 'r', device: device(1) } }]);
+    expect(out.commands.some((c) => c.type === 'send' && c.msg.type === 'incompatible' && c.msg.reason === 'peer-too-new')).toBe(true);
+    expect(out.commands.some((c) => c.type === 'disconnect')).toBe(true);
+    expect(out.state.members).toEqual({});
+  });
+
+  it('finishes after the configured epochs with a final evaluation', () => {
+    let s = run(start, [hello(A, 100), hello(B, 100)]).state;
+    for (let step = 0; step < s.stepsPerEpoch; step++) s = run(s, [grads(A, step, 5, 1), grads(B, step, 5, 1)]).state;
+    expect(s.phase).toBe('evaluating-final');
+    const fin = run(s, [{ type: 'evaluated', step: s.step, accuracy: 0.93, now: 9 }]);
+    expect(fin.state.phase).toBe('done');
+    expect(fin.commands.some((c) => c.type === 'finished' && c.ok)).toBe(true);
+  });
+});

@@ -1,0 +1,274 @@
+/**
+ * The coordinator role as a pure reducer: (state, event) → {state, commands}. It admits workers, assigns
+ * data partitions, runs synchronous data-parallel steps (collect every active worker's gradient, form the
+ * sample-weighted mean, tell every replica to apply it) and tracks membership by heartbeats.
+ */
+import type { PeerId } from '../../core/ids.ts';
+import { assertNever } from '../../core/result.ts';
+import { weightedMean } from '../../core/math/weighted-mean.ts';
+import { batchShares } from '../../core/plan/batch-shares.ts';
+import { partition } from '../../core/data/partition.ts';
+import { checkHello } from '../../protocol/handshake.ts';
+import { PROTOCOL_VERSION } from '../../protocol/version.ts';
+import type { GradientsMsg, HelloMsg, Message, RunConfig } from '../../protocol/messages.ts';
+import { HEARTBEAT_INTERVAL_MS, PEER_TIMEOUT_MS, log, send, type CommonCommand } from '../commands.ts';
+import type { CoordinatorState, Member, PendingStep } from './state.ts';
+
+/** Evaluate test accuracy every this many steps (and at each epoch end) for the live curve. */
+export const EVAL_EVERY_STEPS = 10;
+
+export type CoordinatorEvent =
+  | { readonly type: 'message'; readonly from: PeerId; readonly msg: Message; readonly now: number }
+  | { readonly type: 'peer-left'; readonly peer: PeerId; readonly reason: string; readonly now: number }
+  | { readonly type: 'tick'; readonly now: number }
+  | { readonly type: 'start-requested'; readonly now: number }
+  | { readonly type: 'evaluated'; readonly step: number; readonly accuracy: number; readonly now: number };
+
+export type CoordinatorCommand =
+  | CommonCommand
+  /** Snapshot the coordinator replica and send `start` to `to` for step `step`. */
+  | { readonly type: 'send-start'; readonly to: PeerId; readonly step: number; readonly epoch: number; readonly batchSize: number }
+  /** Apply the mean gradient to the coordinator replica, then send `update` to each listed replica. */
+  | {
+      readonly type: 'apply-update';
+      readonly step: number;
+      readonly epoch: number;
+      readonly grads: readonly Float32Array[];
+      readonly sends: readonly { readonly to: PeerId; readonly nextBatchSize: number }[];
+    }
+  | { readonly type: 'evaluate'; readonly step: number }
+  | { readonly type: 'finished'; readonly ok: boolean; readonly reason: string };
+
+export interface CoordinatorContext {
+  readonly self: PeerId;
+  readonly room: string;
+  readonly trainLabels: Uint8Array;
+  /** Element count of every model parameter, in order (to validate gradient messages). */
+  readonly paramSizes: readonly number[];
+}
+
+export interface Out {
+  readonly state: CoordinatorState;
+  readonly commands: CoordinatorCommand[];
+}
+
+export function initialCoordinatorState(config: RunConfig, minPeers: number, autostart: boolean, trainCount: number): CoordinatorState {
+  return {
+    phase: 'recruiting', config, minPeers, autostart, members: {}, slots: [],
+    stepsPerEpoch: Math.max(1, Math.ceil(trainCount / config.globalBatch)),
+    step: 0, epoch: 0, pending: null, loss: Number.NaN, testAccuracy: Number.NaN,
+    startedAt: null, endedAt: null, failure: null,
+  };
+}
+
+/** Builds the reducer for one coordinator; `ctx` holds the fixed facts it needs (labels, sizes). */
+export function createCoordinatorReducer(ctx: CoordinatorContext) {
+  const done = (state: CoordinatorState, commands: CoordinatorCommand[] = []): Out => ({ state, commands });
+
+  const eligible = (s: CoordinatorState): Member[] => Object.values(s.members).filter((m) => !m.excluded);
+  const active = (s: CoordinatorState): Member[] => eligible(s).filter((m) => m.active);
+
+  function shares(s: CoordinatorState, ids: readonly PeerId[]): Record<string, number> {
+    const speeds: Record<string, number> = {};
+    for (const id of ids) speeds[id] = s.members[id]?.device.samplesPerSec ?? 0;
+    return batchShares(s.config.globalBatch, speeds);
+  }
+
+  function onHello(s: CoordinatorState, from: PeerId, m: HelloMsg, now: number): Out {
+    const bad = checkHello(m, { protocolVersion: PROTOCOL_VERSION, room: ctx.room });
+    if (bad !== null) {
+      return done(s, [send(from, bad), { type: 'disconnect', peer: from, reason: `incompatible: ${bad.reason}` }, log('warn', `${from} is incompatible (${bad.reason})`)]);
+    }
+    const excluded = !m.device.selfTestPassed;
+    const member: Member = { id: from, device: m.device, lastSeen: now, slot: null, active: false, excluded };
+    const members = { ...s.members, [from]: member };
+    const welcome = send(from, { type: 'welcome', protocolVersion: PROTOCOL_VERSION, coordinator: ctx.self, members: Object.keys(members) });
+    const note = log(excluded ? 'warn' : 'info', excluded ? `${from} failed the self-test: no work for it` : `${from} joined (${m.device.backend}, ${Math.round(m.device.samplesPerSec)} samples/s)`);
+    const next = { ...s, members };
+    if (excluded) return done(next, [welcome, note]);
+    if (s.phase === 'recruiting') return maybeAutostart(next, now, [welcome, note]);
+    if (s.phase === 'training') return admitLate(next, from, [welcome, note]);
+    return done(next, [welcome, note]);
+  }
+
+  function maybeAutostart(s: CoordinatorState, now: number, commands: CoordinatorCommand[]): Out {
+    const remote = eligible(s).filter((m) => m.id !== localWorkerId(s)).length;
+    if (s.autostart && remote >= s.minPeers && eligible(s).length > 0) {
+      const started = startTraining(s, now);
+      return done(started.state, [...commands, ...started.commands]);
+    }
+    return done(s, commands);
+  }
+
+  /** The coordinator's own in-process worker, by convention `${self}-w`. */
+  function localWorkerId(_s: CoordinatorState): string {
+    return `${ctx.self}-w`;
+  }
+
+  function assignMsg(s: CoordinatorState, slot: number): Message {
+    const idx = s.slots[slot] ?? new Int32Array(0);
+    return { type: 'assign', config: s.config, indices: { dtype: 'int32', shape: [idx.length], data: idx } };
+  }
+
+  function startTraining(s: CoordinatorState, now: number): Out {
+    const workers = eligible(s);
+    if (workers.length === 0) return done(s, [log('warn', 'cannot start: no eligible workers')]);
+    const ids = workers.map((m) => m.id);
+    const weights = workers.map((m) => Math.max(1, m.device.samplesPerSec));
+    const slots = partition({
+      scheme: s.config.partition, labels: ctx.trainLabels, numClients: workers.length, seed: s.config.seed,
+      alpha: s.config.alpha, labelsPerClient: s.config.labelsPerClient, weights,
+    });
+    const members = { ...s.members };
+    ids.forEach((id, i) => { const m = members[id]; if (m) members[id] = { ...m, slot: i, active: true }; });
+    const next: CoordinatorState = { ...s, phase: 'training', members, slots, startedAt: now, step: 0, epoch: 0 };
+    const share = shares(next, ids);
+    const commands: CoordinatorCommand[] = [log('info', `training starts with ${ids.length} workers, ${next.stepsPerEpoch} steps per epoch`)];
+    for (const id of ids) {
+      commands.push(send(id, assignMsg(next, members[id]?.slot ?? 0)));
+      commands.push({ type: 'send-start', to: id, step: 0, epoch: 0, batchSize: share[id] ?? 0 });
+    }
+    const expected = ids.filter((id) => (share[id] ?? 0) > 0);
+    return done({ ...next, pending: { step: 0, expected, received: {} } }, commands);
+  }
+
+  /** A worker arriving mid-run takes a free partition (or shares the least-held one) at the next step. */
+  function admitLate(s: CoordinatorState, id: PeerId, commands: CoordinatorCommand[]): Out {
+    const held = s.slots.map(() => 0);
+    for (const m of active(s)) if (m.slot !== null) held[m.slot] = (held[m.slot] ?? 0) + 1;
+    const slot = held.indexOf(Math.min(...held));
+    const m = s.members[id];
+    if (!m || slot < 0) return done(s, commands);
+    const next = { ...s, members: { ...s.members, [id]: { ...m, slot } } };
+    const out: CoordinatorCommand[] = [...commands, send(id, assignMsg(next, slot))];
+    if (s.pending === null) {
+      // Nobody is training: restart the step loop with this worker alone.
+      const share = shares(next, [id]);
+      const members = { ...next.members, [id]: { ...m, slot, active: true } };
+      out.push({ type: 'send-start', to: id, step: s.step, epoch: s.epoch, batchSize: share[id] ?? 0 });
+      return done({ ...next, members, pending: { step: s.step, expected: [id], received: {} } }, out);
+    }
+    return done(next, out); // becomes active when the current step completes (see completeStep)
+  }
+
+  function onGradients(s: CoordinatorState, from: PeerId, m: GradientsMsg): Out {
+    const p = s.pending;
+    if (s.phase !== 'training' || p === null || m.runId !== s.config.runId || m.step !== p.step) {
+      return done(s, [log('warn', `ignored stale gradients from ${from} (step ${m.step})`)]);
+    }
+    if (!p.expected.includes(from) || from in p.received) {
+      return done(s, [log('warn', `ignored unexpected or duplicate gradients from ${from}`)]);
+    }
+    const sizesOk = m.grads.length === ctx.paramSizes.length && m.grads.every((g, i) => g.dtype === 'float32' && g.data.length === ctx.paramSizes[i]);
+    if (!sizesOk || m.count <= 0) return evict(s, from, 'gradient shapes do not match the model');
+    const grads = m.grads.map((g) => g.data as Float32Array);
+    const received = { ...p.received, [from]: { count: m.count, lossSum: m.lossSum, grads } };
+    return maybeComplete({ ...s, pending: { ...p, received } });
+  }
+
+  function maybeComplete(s: CoordinatorState): Out {
+    const p = s.pending;
+    if (p === null || !p.expected.every((id) => id in p.received)) return done(s);
+    const parts = Object.values(p.received);
+    if (parts.length === 0) return done({ ...s, pending: null }, [log('warn', 'step has no contributions: waiting for workers')]);
+    return completeStep(s, p);
+  }
+
+  function completeStep(s: CoordinatorState, p: PendingStep): Out {
+    const parts = Object.values(p.received);
+    const mean = weightedMean(parts.map((c) => ({ weight: c.count, arrays: c.grads })));
+    const count = parts.reduce((a, c) => a + c.count, 0);
+    const loss = parts.reduce((a, c) => a + c.lossSum, 0) / count;
+    const step = p.step + 1;
+    const epoch = Math.floor(step / s.stepsPerEpoch);
+    const finished = epoch >= s.config.epochs;
+    // Members that joined during this step become active now; they get a full `start` after the update.
+    const members = { ...s.members };
+    const joiners = eligible(s).filter((m) => !m.active && m.slot !== null).map((m) => m.id);
+    for (const id of joiners) { const m = members[id]; if (m) members[id] = { ...m, active: true }; }
+    const next: CoordinatorState = { ...s, members, step, epoch, loss };
+    const ids = active(next).map((m) => m.id);
+    const share = finished ? {} : shares(next, ids);
+    const oldIds = ids.filter((id) => !joiners.includes(id));
+    const commands: CoordinatorCommand[] = [{ type: 'apply-update', step: p.step, epoch, grads: mean, sends: oldIds.map((to) => ({ to, nextBatchSize: share[to] ?? 0 })) }];
+    for (const id of joiners) if (!finished) commands.push({ type: 'send-start', to: id, step, epoch, batchSize: share[id] ?? 0 });
+    const epochEnd = step % s.stepsPerEpoch === 0;
+    if (finished || epochEnd || step % EVAL_EVERY_STEPS === 0) commands.push({ type: 'evaluate', step });
+    commands.push(...broadcastProgress(next, finished ? 'evaluating-final' : 'training'));
+    if (finished) return done({ ...next, phase: 'evaluating-final', pending: null }, commands);
+    const expected = ids.filter((id) => (share[id] ?? 0) > 0);
+    return done({ ...next, pending: { step, expected, received: {} } }, commands);
+  }
+
+  function broadcastProgress(s: CoordinatorState, phase: string): CoordinatorCommand[] {
+    return eligible(s).map((m) =>
+      send(m.id, { type: 'progress', runId: s.config.runId, phase, epoch: s.epoch, step: s.step, loss: finiteOrNull(s.loss), testAccuracy: finiteOrNull(s.testAccuracy) }),
+    );
+  }
+
+  function removeMember(s: CoordinatorState, id: PeerId, why: string, extra: CoordinatorCommand[]): Out {
+    if (!(id in s.members)) return done(s, extra);
+    const members = { ...s.members };
+    delete members[id];
+    const p = s.pending;
+    const pending = p === null ? null : { ...p, expected: p.expected.filter((x) => x !== id), received: Object.fromEntries(Object.entries(p.received).filter(([k]) => k !== id)) };
+    const out = maybeComplete({ ...s, members, pending });
+    return done(out.state, [...extra, log('warn', `${id} left: ${why}`), ...out.commands]);
+  }
+
+  function evict(s: CoordinatorState, id: PeerId, why: string): Out {
+    return removeMember(s, id, why, [send(id, { type: 'error', code: 'evicted', detail: why }), { type: 'disconnect', peer: id, reason: why }]);
+  }
+
+  function onTick(s: CoordinatorState, now: number): Out {
+    let cur: Out = done(s);
+    for (const m of Object.values(s.members)) {
+      if (m.id === localWorkerId(s)) continue; // in-process: it cannot go silent without the tab going too
+      if (now - m.lastSeen > PEER_TIMEOUT_MS) {
+        const r = removeMember(cur.state, m.id, `no heartbeat for ${PEER_TIMEOUT_MS} ms`, [{ type: 'disconnect', peer: m.id, reason: 'heartbeat timeout' }]);
+        cur = done(r.state, [...cur.commands, ...r.commands]);
+      }
+    }
+    const beats = Object.keys(cur.state.members).map((id) => send(id as PeerId, { type: 'heartbeat', sentAt: now }));
+    return done(cur.state, [...cur.commands, ...beats]);
+  }
+
+  function onEvaluated(s: CoordinatorState, accuracy: number, now: number): Out {
+    const next = { ...s, testAccuracy: accuracy };
+    if (s.phase !== 'evaluating-final') return done(next);
+    const reason = `finished ${s.config.epochs} epochs`;
+    const fin: CoordinatorState = { ...next, phase: 'done', endedAt: now };
+    const doneMsgs = eligible(fin).map((m) => send(m.id, { type: 'done', runId: s.config.runId, ok: true, reason }));
+    return done(fin, [...broadcastProgress(fin, 'done'), ...doneMsgs, { type: 'finished', ok: true, reason }]);
+  }
+
+  function onMessage(s: CoordinatorState, from: PeerId, msg: Message, now: number): Out {
+    const m = s.members[from];
+    const seen: CoordinatorState = m ? { ...s, members: { ...s.members, [from]: { ...m, lastSeen: now } } } : s;
+    if (msg.type === 'hello') return onHello(seen, from, msg, now);
+    if (!m) return done(s, [send(from, { type: 'error', code: 'not-joined', detail: 'send hello first' }), { type: 'disconnect', peer: from, reason: `${msg.type} before hello` }]);
+    switch (msg.type) {
+      case 'heartbeat': return done(seen);
+      case 'gradients': return onGradients(seen, from, msg);
+      case 'error': return done(seen, [log('warn', `${from} reported ${msg.code}: ${msg.detail}`)]);
+      case 'welcome': case 'incompatible': case 'assign': case 'start': case 'update': case 'progress': case 'done':
+        return evict(seen, from, `a worker may not send '${msg.type}'`);
+      default: return assertNever(msg);
+    }
+  }
+
+  return function reduce(s: CoordinatorState, e: CoordinatorEvent): Out {
+    switch (e.type) {
+      case 'message': return onMessage(s, e.from, e.msg, e.now);
+      case 'peer-left': return removeMember(s, e.peer, e.reason, []);
+      case 'tick': return onTick(s, e.now);
+      case 'start-requested': return s.phase === 'recruiting' ? startTraining(s, e.now) : done(s, [log('warn', `already ${s.phase}`)]);
+      case 'evaluated': return onEvaluated(s, e.accuracy, e.now);
+      default: return assertNever(e);
+    }
+  };
+}
+
+export { HEARTBEAT_INTERVAL_MS };
+
+const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);

@@ -1,0 +1,124 @@
+/**
+ * Coordinator runtime: the coordinator reducer hosted on a transport. It keeps its own replica (to serve
+ * late joiners and to measure test accuracy) and applies every update the workers apply.
+ */
+import type { PeerId } from '../../core/ids.ts';
+import type { Dataset } from '../../core/data/dataset.ts';
+import { toFloatBatch } from '../../core/data/batch.ts';
+import { getModel, initialParams, IMAGE_PIXELS } from '../../compute/models.ts';
+import { Replica } from '../../compute/replica.ts';
+import type { RunConfig } from '../../protocol/messages.ts';
+import type { WireTensor } from '../../protocol/wire-tensor.ts';
+import type { Transport } from '../../transport/transport.ts';
+import { RoleHost } from '../role-host.ts';
+import { createCoordinatorReducer, initialCoordinatorState, type CoordinatorCommand, type CoordinatorEvent } from './reducer.ts';
+import type { CoordinatorState } from './state.ts';
+
+export interface CoordinatorRuntimeInit {
+  readonly transport: Transport;
+  readonly room: string;
+  readonly config: RunConfig;
+  readonly minPeers: number;
+  readonly autostart: boolean;
+  readonly dataset: Dataset;
+  /** Called once when the run ends. */
+  readonly onFinished?: (ok: boolean, reason: string) => void;
+}
+
+/** Intermediate evaluations use this many test samples (the final one uses the whole test split). */
+const QUICK_EVAL_SAMPLES = 2000;
+
+export interface AccuracyPoint {
+  readonly seconds: number;
+  readonly step: number;
+  readonly accuracy: number;
+}
+
+export class CoordinatorRuntime {
+  readonly host: RoleHost<CoordinatorState, CoordinatorEvent, CoordinatorCommand>;
+  private readonly replica: Replica;
+  private readonly testX: Float32Array;
+  private readonly testY: Uint8Array;
+  readonly curve: AccuracyPoint[] = [];
+  readonly lossCurve: { seconds: number; step: number; loss: number }[] = [];
+
+  constructor(private readonly init: CoordinatorRuntimeInit) {
+    const model = getModel(init.config.model);
+    this.replica = new Replica(model, { name: init.config.optimizer, learningRate: init.config.learningRate }, initialParams(model, init.config.seed), null, 0);
+    const test = init.dataset.test;
+    const all = Int32Array.from({ length: test.count }, (_, i) => i);
+    ({ x: this.testX, y: this.testY } = toFloatBatch(test, all, 0, all.length));
+    const reduce = createCoordinatorReducer({
+      self: init.transport.self,
+      room: init.room,
+      trainLabels: init.dataset.train.labels,
+      paramSizes: model.params.map((p) => p.shape.reduce((a, b) => a * b, 1)),
+    });
+    this.host = new RoleHost<CoordinatorState, CoordinatorEvent, CoordinatorCommand>({
+      transport: init.transport,
+      initial: initialCoordinatorState(init.config, init.minPeers, init.autostart, init.dataset.train.count),
+      reduce,
+      events: {
+        message: (from, msg, now) => ({ type: 'message', from, msg, now }),
+        peerLeft: (peer, reason, now) => ({ type: 'peer-left', peer, reason, now }),
+        tick: (now) => ({ type: 'tick', now }),
+      },
+      execute: (c) => this.execute(c),
+    });
+  }
+
+  start(): void {
+    this.host.start();
+  }
+
+  /** User intent: start now with whoever has joined. */
+  requestStart(): void {
+    this.host.dispatch({ type: 'start-requested', now: this.host.now() });
+  }
+
+  stop(): void {
+    this.host.stop();
+    this.replica.dispose();
+  }
+
+  private seconds(): number {
+    const t0 = this.host.getState().startedAt;
+    return t0 === null ? 0 : (this.host.now() - t0) / 1000;
+  }
+
+  private async execute(c: CoordinatorCommand): Promise<boolean> {
+    switch (c.type) {
+      case 'send-start': await this.sendStart(c.to, c.step, c.epoch, c.batchSize); return true;
+      case 'apply-update': await this.applyUpdate(c); return true;
+      case 'evaluate': await this.evaluate(c.step); return true;
+      case 'finished': this.init.onFinished?.(c.ok, c.reason); return true;
+      case 'send': case 'disconnect': case 'log': return false;
+      default: return c satisfies never;
+    }
+  }
+
+  private async sendStart(to: PeerId, step: number, epoch: number, batchSize: number): Promise<void> {
+    const snap = await this.replica.snapshot();
+    const wire = (a: Float32Array): WireTensor => ({ dtype: 'float32', shape: [a.length], data: a });
+    await this.host.sendMessage(to, {
+      type: 'start', runId: this.init.config.runId, step, epoch, optimizerStep: snap.optimizerStep, batchSize,
+      params: snap.params.map(wire), slots: snap.slots.map(wire),
+    });
+  }
+
+  private async applyUpdate(c: Extract<CoordinatorCommand, { type: 'apply-update' }>): Promise<void> {
+    const grads = c.grads.map((g): WireTensor => ({ dtype: 'float32', shape: [g.length], data: g }));
+    // Send first: workers start applying while this replica does the same work.
+    await Promise.all(c.sends.map((s) => this.host.sendMessage(s.to, { type: 'update', runId: this.init.config.runId, step: c.step, epoch: c.epoch, nextBatchSize: s.nextBatchSize, grads })));
+    this.replica.applyGradients(c.grads);
+    this.lossCurve.push({ seconds: this.seconds(), step: c.step + 1, loss: this.host.getState().loss });
+  }
+
+  private async evaluate(step: number): Promise<void> {
+    const final = this.host.getState().phase === 'evaluating-final';
+    const n = final ? this.testY.length : Math.min(QUICK_EVAL_SAMPLES, this.testY.length);
+    const acc = await this.replica.accuracy(this.testX.subarray(0, n * IMAGE_PIXELS), this.testY.subarray(0, n));
+    this.curve.push({ seconds: this.seconds(), step, accuracy: acc });
+    this.host.dispatch({ type: 'evaluated', step, accuracy: acc, now: this.host.now() });
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * The imperative shell shared by both roles: it feeds transport events and clock ticks into a pure
+ * reducer, decodes and validates every inbound message (bad bytes → a logged error, the peer told why and
+ * dropped), and carries out the reducer's commands in order through one SerialQueue.
+ */
+import type { PeerId } from '../core/ids.ts';
+import { decodeMessage, encodeMessage } from '../protocol/codec.ts';
+import type { Message } from '../protocol/messages.ts';
+import { PROTOCOL_VERSION } from '../protocol/version.ts';
+import type { Transport, TransportEvent } from '../transport/transport.ts';
+import { HEARTBEAT_INTERVAL_MS, type CommonCommand, type LogLevel } from './commands.ts';
+import { SerialQueue } from './serial-queue.ts';
+
+export interface LogEntry {
+  readonly at: number;
+  readonly level: LogLevel;
+  readonly text: string;
+}
+
+export interface RoleHostInit<S, E, C> {
+  readonly transport: Transport;
+  readonly initial: S;
+  readonly reduce: (s: S, e: E) => { readonly state: S; readonly commands: readonly C[] };
+  readonly events: {
+    message(from: PeerId, msg: Message, now: number): E;
+    peerLeft(peer: PeerId, reason: string, now: number): E;
+    tick(now: number): E;
+  };
+  /** Carries out one role-specific command; return false for a command it does not know. */
+  readonly execute: (c: C) => Promise<boolean> | boolean;
+  readonly now?: () => number;
+}
+
+/** Most log lines kept for the dashboard. */
+const MAX_LOG = 200;
+
+export class RoleHost<S, E, C extends { readonly type: string }> {
+  private state: S;
+  private readonly queue: SerialQueue;
+  private readonly listeners = new Set<() => void>();
+  private unsubscribe: (() => void) | null = null;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  readonly logs: LogEntry[] = [];
+  readonly now: () => number;
+
+  constructor(private readonly init: RoleHostInit<S, E, C>) {
+    this.state = init.initial;
+    this.now = init.now ?? (() => Date.now());
+    this.queue = new SerialQueue((e) => { this.log('error', `command failed: ${String(e)}`); });
+  }
+
+  getState(): S {
+    return this.state;
+  }
+
+  subscribe(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  start(): void {
+    this.unsubscribe = this.init.transport.subscribe((e) => { this.onTransport(e); });
+    this.timer = setInterval(() => { this.dispatch(this.init.events.tick(this.now())); }, HEARTBEAT_INTERVAL_MS);
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Runs one event through the reducer and queues its commands. */
+  dispatch(e: E): void {
+    const out = this.init.reduce(this.state, e);
+    this.state = out.state;
+    for (const c of out.commands) this.queue.push(() => this.run(c));
+    this.notify();
+  }
+
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  log(level: LogLevel, text: string): void {
+    this.logs.push({ at: this.now(), level, text });
+    if (this.logs.length > MAX_LOG) this.logs.splice(0, this.logs.length - MAX_LOG);
+    if (level === 'error') console.error(`[swarm] ${text}`);
+    else if (level === 'warn') console.warn(`[swarm] ${text}`);
+    this.notify();
+  }
+
+  notify(): void {
+    for (const fn of this.listeners) fn();
+  }
+
+  /** Encodes and sends; a failed send is logged, never thrown (the peer's departure arrives as an event). */
+  async sendMessage(to: PeerId, msg: Message): Promise<void> {
+    try {
+      await this.init.transport.send(to, encodeMessage(msg));
+    } catch (e) {
+      this.log('warn', `send '${msg.type}' to ${to} failed: ${String(e)}`);
+    }
+  }
+
+  private async run(c: C): Promise<void> {
+    const common = c as unknown as CommonCommand;
+    switch (common.type) {
+      case 'send': return this.sendMessage(common.to, common.msg);
+      case 'disconnect': this.init.transport.disconnect(common.peer, common.reason); return;
+      case 'log': this.log(common.level, common.text); return;
+      default: break;
+    }
+    const known = await this.init.execute(c);
+    if (!known) this.log('error', `unknown command '${c.type}'`);
+  }
+
+  private onTransport(e: TransportEvent): void {
+    const now = this.now();
+    switch (e.type) {
+      case 'message': this.onBytes(e.from, e.bytes, now); return;
+      case 'peer-connected': return;
+      case 'peer-disconnected': this.dispatch(this.init.events.peerLeft(e.peer, e.reason, now)); return;
+      case 'error':
+        this.log('warn', `transport: ${e.error.kind}: ${e.error.message}`);
+        if (e.error.peer !== undefined) this.dispatch(this.init.events.peerLeft(e.error.peer, e.error.kind, now));
+        return;
+      default: e satisfies never;
+    }
+  }
+
+  private onBytes(from: PeerId, bytes: Uint8Array, now: number): void {
+    const r = decodeMessage(bytes);
+    if (r.ok) {
+      this.dispatch(this.init.events.message(from, r.value, now));
+      return;
+    }
+    const { code, detail } = r.error;
+    this.log('error', `bad message from ${from} (${code}: ${detail}): dropping the peer`);
+    const reply: Message =
+      code === 'bad-version'
+        ? { type: 'incompatible', reason: (r.error.peerVersion ?? 0) < PROTOCOL_VERSION ? 'peer-too-old' : 'peer-too-new', protocolVersion: PROTOCOL_VERSION }
+        : { type: 'error', code: 'protocol-violation', detail: `${code}: ${detail}`.slice(0, 200) };
+    this.queue.push(async () => {
+      await this.sendMessage(from, reply);
+      this.init.transport.disconnect(from, `protocol violation: ${code}`);
+    });
+    this.dispatch(this.init.events.peerLeft(from, `protocol violation: ${code}`, now));
+  }
+}
