@@ -1,0 +1,82 @@
+/**
+ * The snapshot the dashboard renders and `window.swarm.status()` returns. Plain JSON: this is a public
+ * interface (e2e tests and the benchmark runner read it), so fields are only ever added, never renamed.
+ */
+export type SwarmPhase =
+  | 'starting' // choosing a backend, loading data
+  | 'connecting' // reaching the signalling server / coordinator
+  | 'recruiting' // coordinator: waiting for workers
+  | 'joined' // worker: admitted, waiting for work
+  | 'training'
+  | 'evaluating-final'
+  | 'done'
+  | 'failed';
+
+export interface DeviceRow {
+  readonly id: string;
+  readonly backend: string;
+  readonly adapter: string;
+  readonly reason: string;
+  readonly samplesPerSec: number;
+  readonly memoryBytes: number;
+  readonly selfTestPassed: boolean;
+  /** Partition size (samples) and the label histogram of that partition, when assigned. */
+  readonly partitionSize: number;
+  readonly labelHistogram: readonly number[];
+  /** Samples per step currently given to this device. */
+  readonly batchShare: number;
+  readonly active: boolean;
+  /** Milliseconds since the coordinator last heard from it. */
+  readonly lastSeenMs: number;
+}
+
+export interface BackendMeasurement {
+  readonly backend: string;
+  readonly available: boolean;
+  readonly samplesPerSec: number | null;
+  readonly note: string;
+}
+
+export interface LogLine {
+  readonly at: number;
+  readonly level: 'info' | 'warn' | 'error';
+  readonly text: string;
+}
+
+export interface SwarmStatus {
+  readonly role: 'coordinator' | 'worker' | null;
+  readonly peerId: string | null;
+  readonly room: string;
+  readonly joinUrl: string;
+  readonly algo: string;
+  readonly dataset: string;
+  readonly model: string;
+  readonly backend: string | null;
+  readonly backendReason: string;
+  readonly adapter: string;
+  readonly samplesPerSec: number;
+  readonly memoryBytes: number;
+  readonly selfTestPassed: boolean;
+  readonly backendMeasurements: readonly BackendMeasurement[];
+  /** Ids of the peers this tab has open links to. */
+  readonly peers: readonly string[];
+  readonly phase: SwarmPhase;
+  readonly epoch: number;
+  readonly epochs: number;
+  readonly step: number;
+  readonly stepsPerEpoch: number;
+  readonly loss: number | null;
+  readonly testAccuracy: number | null;
+  readonly bytesSent: number;
+  readonly bytesReceived: number;
+  /** Coordinator only: every member device. */
+  readonly devices: readonly DeviceRow[];
+  /** [seconds since training started, test accuracy] pairs (coordinator; workers get the latest only). */
+  readonly curve: readonly (readonly [number, number])[];
+  /** [seconds since training started, training loss] pairs. */
+  readonly lossCurve: readonly (readonly [number, number])[];
+  readonly startedAt: number | null;
+  readonly endedAt: number | null;
+  readonly error: string | null;
+  readonly log: readonly LogLine[];
+}
