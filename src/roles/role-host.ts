@@ -33,6 +33,8 @@ export interface RoleHostInit<S, E, C> {
 
 /** Most log lines kept for the dashboard. */
 const MAX_LOG = 200;
+/** How long a disconnect waits for earlier sends to that peer (e.g. the error that explains it) to flush. */
+const DISCONNECT_FLUSH_MS = 1000;
 
 export class RoleHost<S, E, C extends { readonly type: string }> {
   private state: S;
@@ -40,6 +42,8 @@ export class RoleHost<S, E, C extends { readonly type: string }> {
   private readonly listeners = new Set<() => void>();
   private unsubscribe: (() => void) | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
+  /** The latest send to each peer, so a disconnect can let it flush first. */
+  private readonly lastSend = new Map<PeerId, Promise<void>>();
   readonly logs: LogEntry[] = [];
   readonly now: () => number;
 
@@ -93,20 +97,38 @@ export class RoleHost<S, E, C extends { readonly type: string }> {
     for (const fn of this.listeners) fn();
   }
 
-  /** Encodes and sends; a failed send is logged, never thrown (the peer's departure arrives as an event). */
-  async sendMessage(to: PeerId, msg: Message): Promise<void> {
+  /**
+   * Encodes and starts sending; never blocks the command queue on a slow or dead peer (the transport keeps
+   * per-peer order, and heartbeats evict peers that stop answering). A failed send is logged, never thrown.
+   */
+  sendMessage(to: PeerId, msg: Message): Promise<void> {
+    let bytes: Uint8Array;
     try {
-      await this.init.transport.send(to, encodeMessage(msg));
+      bytes = encodeMessage(msg);
     } catch (e) {
-      this.log('warn', `send '${msg.type}' to ${to} failed: ${String(e)}`);
+      this.log('error', `cannot encode '${msg.type}' for ${to}: ${String(e)}`);
+      return Promise.resolve();
     }
+    const p = this.init.transport.send(to, bytes).catch((e: unknown) => {
+      this.log('warn', `send '${msg.type}' to ${to} failed: ${String(e)}`);
+    });
+    this.lastSend.set(to, p);
+    void p.finally(() => { if (this.lastSend.get(to) === p) this.lastSend.delete(to); });
+    return p;
+  }
+
+  /** Disconnects `peer` once its pending sends flushed (bounded by DISCONNECT_FLUSH_MS). */
+  disconnectAfterFlush(peer: PeerId, reason: string): void {
+    const pending = this.lastSend.get(peer) ?? Promise.resolve();
+    const timeout = new Promise<void>((r) => setTimeout(r, DISCONNECT_FLUSH_MS));
+    void Promise.race([pending, timeout]).then(() => { this.init.transport.disconnect(peer, reason); });
   }
 
   private async run(c: C): Promise<void> {
     const common = c as unknown as CommonCommand;
     switch (common.type) {
-      case 'send': return this.sendMessage(common.to, common.msg);
-      case 'disconnect': this.init.transport.disconnect(common.peer, common.reason); return;
+      case 'send': void this.sendMessage(common.to, common.msg); return;
+      case 'disconnect': this.disconnectAfterFlush(common.peer, common.reason); return;
       case 'log': this.log(common.level, common.text); return;
       default: break;
     }
@@ -121,7 +143,7 @@ export class RoleHost<S, E, C extends { readonly type: string }> {
       case 'peer-connected': return;
       case 'peer-disconnected': this.dispatch(this.init.events.peerLeft(e.peer, e.reason, now)); return;
       case 'error':
-        this.log('warn', `transport: ${e.error.kind}: ${e.error.message}`);
+        this.log('warn', `transport: ${e.error.kind}${e.error.peer === undefined ? '' : ` from ${e.error.peer}`}: ${e.error.message}`);
         if (e.error.peer !== undefined) this.dispatch(this.init.events.peerLeft(e.error.peer, e.error.kind, now));
         return;
       default: e satisfies never;
@@ -140,10 +162,8 @@ export class RoleHost<S, E, C extends { readonly type: string }> {
       code === 'bad-version'
         ? { type: 'incompatible', reason: (r.error.peerVersion ?? 0) < PROTOCOL_VERSION ? 'peer-too-old' : 'peer-too-new', protocolVersion: PROTOCOL_VERSION }
         : { type: 'error', code: 'protocol-violation', detail: `${code}: ${detail}`.slice(0, 200) };
-    this.queue.push(async () => {
-      await this.sendMessage(from, reply);
-      this.init.transport.disconnect(from, `protocol violation: ${code}`);
-    });
+    void this.sendMessage(from, reply);
+    this.disconnectAfterFlush(from, `protocol violation: ${code}`);
     this.dispatch(this.init.events.peerLeft(from, `protocol violation: ${code}`, now));
   }
 }

@@ -221,6 +221,7 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
   }
 
   function onTick(s: CoordinatorState, now: number): Out {
+    if (s.phase === 'done' || s.phase === 'failed') return done(s); // finished workers stop heartbeating
     let cur: Out = done(s);
     for (const m of Object.values(s.members)) {
       if (m.id === localWorkerId(s)) continue; // in-process: it cannot go silent without the tab going too

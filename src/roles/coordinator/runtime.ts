@@ -89,7 +89,7 @@ export class CoordinatorRuntime {
   private async execute(c: CoordinatorCommand): Promise<boolean> {
     switch (c.type) {
       case 'send-start': await this.sendStart(c.to, c.step, c.epoch, c.batchSize); return true;
-      case 'apply-update': await this.applyUpdate(c); return true;
+      case 'apply-update': this.applyUpdate(c); return true;
       case 'evaluate': await this.evaluate(c.step); return true;
       case 'finished': this.init.onFinished?.(c.ok, c.reason); return true;
       case 'send': case 'disconnect': case 'log': return false;
@@ -100,16 +100,16 @@ export class CoordinatorRuntime {
   private async sendStart(to: PeerId, step: number, epoch: number, batchSize: number): Promise<void> {
     const snap = await this.replica.snapshot();
     const wire = (a: Float32Array): WireTensor => ({ dtype: 'float32', shape: [a.length], data: a });
-    await this.host.sendMessage(to, {
+    void this.host.sendMessage(to, {
       type: 'start', runId: this.init.config.runId, step, epoch, optimizerStep: snap.optimizerStep, batchSize,
       params: snap.params.map(wire), slots: snap.slots.map(wire),
     });
   }
 
-  private async applyUpdate(c: Extract<CoordinatorCommand, { type: 'apply-update' }>): Promise<void> {
+  private applyUpdate(c: Extract<CoordinatorCommand, { type: 'apply-update' }>): void {
     const grads = c.grads.map((g): WireTensor => ({ dtype: 'float32', shape: [g.length], data: g }));
-    // Send first: workers start applying while this replica does the same work.
-    await Promise.all(c.sends.map((s) => this.host.sendMessage(s.to, { type: 'update', runId: this.init.config.runId, step: c.step, epoch: c.epoch, nextBatchSize: s.nextBatchSize, grads })));
+    // Send first (encode once per worker, no waiting): workers start applying while this replica does the same.
+    for (const s of c.sends) void this.host.sendMessage(s.to, { type: 'update', runId: this.init.config.runId, step: c.step, epoch: c.epoch, nextBatchSize: s.nextBatchSize, grads });
     this.replica.applyGradients(c.grads);
     this.lossCurve.push({ seconds: this.seconds(), step: c.step + 1, loss: this.host.getState().loss });
   }

@@ -1,0 +1,111 @@
+/**
+ * Joins a room over PeerJS. The first tab to register the room's coordinator id becomes the coordinator
+ * (the signalling server refuses a taken id, which makes the election atomic); everyone else joins as a
+ * worker with a random id. The coordinator tab also trains: its own worker reaches it through an
+ * in-process memory link merged with the PeerJS mesh (union transport).
+ */
+import { peerIdFrom, type PeerId } from '../core/ids.ts';
+import type { Dataset } from '../core/data/dataset.ts';
+import type { DeviceInfo, Role, RunConfig } from '../protocol/messages.ts';
+import { TransportError, type Transport, type TransportStats } from '../transport/transport.ts';
+import { createPeerJsTransport } from '../transport/peerjs.ts';
+import { createMemoryHub } from '../transport/memory.ts';
+import { createUnionTransport } from '../transport/union.ts';
+import { CoordinatorRuntime } from '../roles/coordinator/runtime.ts';
+import { WorkerRuntime } from '../roles/worker/runtime.ts';
+
+export type Membership =
+  | { readonly role: 'coordinator'; readonly transport: Transport; readonly coordinator: CoordinatorRuntime; readonly localWorker: WorkerRuntime; remoteStats(): TransportStats }
+  | { readonly role: 'worker'; readonly transport: Transport; readonly worker: WorkerRuntime; remoteStats(): TransportStats };
+
+export interface JoinInit {
+  readonly room: string;
+  readonly role: Role | null;
+  readonly coordinatorId: PeerId;
+  readonly device: DeviceInfo;
+  readonly dataset: Dataset;
+  readonly config: RunConfig;
+  readonly minPeers: number;
+  readonly autostart: boolean;
+  readonly onChange: () => void;
+}
+
+interface ServerConfig {
+  readonly peerPath: string;
+  readonly peerKey: string;
+  readonly iceServers: RTCIceServer[];
+}
+
+/** How long a worker keeps retrying to reach a coordinator that has not appeared yet. */
+const WORKER_CONNECT_ATTEMPTS = 30;
+const WORKER_RETRY_MS = 2000;
+
+async function serverConfig(): Promise<ServerConfig> {
+  const fallback: ServerConfig = { peerPath: '/peerjs', peerKey: 'swarm', iceServers: [] };
+  try {
+    const r = await fetch('/swarm-config.json');
+    if (!r.ok) return fallback;
+    const j = (await r.json()) as Partial<ServerConfig>;
+    return {
+      peerPath: typeof j.peerPath === 'string' ? j.peerPath : fallback.peerPath,
+      peerKey: typeof j.peerKey === 'string' ? j.peerKey : fallback.peerKey,
+      iceServers: Array.isArray(j.iceServers) ? j.iceServers : [],
+    };
+  } catch {
+    return fallback;
+  }
+}
+
+function peerInit(sc: ServerConfig, id?: string) {
+  const secure = location.protocol === 'https:';
+  const port = location.port === '' ? (secure ? 443 : 80) : Number(location.port);
+  return { id, host: location.hostname, port, path: sc.peerPath, secure, key: sc.peerKey, iceServers: sc.iceServers };
+}
+
+export async function joinRoom(init: JoinInit): Promise<Membership> {
+  const sc = await serverConfig();
+  if (init.role !== 'worker') {
+    try {
+      const net = await createPeerJsTransport(peerInit(sc, init.coordinatorId));
+      return startCoordinator(init, net);
+    } catch (e) {
+      const taken = e instanceof TransportError && e.kind === 'unavailable-id';
+      if (!taken) throw e;
+      if (init.role === 'coordinator') throw new Error(`room ${init.room} already has a coordinator`);
+    }
+  }
+  const net = await createPeerJsTransport(peerInit(sc));
+  const worker = new WorkerRuntime({ transport: net, coordinator: init.coordinatorId, room: init.room, device: init.device, dataset: init.dataset });
+  worker.host.subscribe(init.onChange);
+  await connectWithRetry(worker);
+  return { role: 'worker', transport: net, worker, remoteStats: () => net.stats() };
+}
+
+async function connectWithRetry(worker: WorkerRuntime): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await worker.start(AbortSignal.timeout(15_000));
+      return;
+    } catch (e) {
+      worker.stop();
+      if (attempt >= WORKER_CONNECT_ATTEMPTS) throw new Error(`could not reach the coordinator: ${String(e)}`);
+      worker.host.log('warn', `coordinator not reachable yet (${String(e)}); retrying`);
+      await new Promise((r) => setTimeout(r, WORKER_RETRY_MS));
+    }
+  }
+}
+
+function startCoordinator(init: JoinInit, net: Transport): Membership {
+  const hub = createMemoryHub();
+  const local = hub.createTransport(init.coordinatorId);
+  const transport = createUnionTransport(init.coordinatorId, [net, local]);
+  const coordinator = new CoordinatorRuntime({
+    transport, room: init.room, config: init.config, minPeers: init.minPeers, autostart: init.autostart, dataset: init.dataset,
+  });
+  coordinator.host.subscribe(init.onChange);
+  coordinator.start();
+  const workerTransport = hub.createTransport(peerIdFrom(`${init.coordinatorId}-w`));
+  const localWorker = new WorkerRuntime({ transport: workerTransport, coordinator: init.coordinatorId, room: init.room, device: init.device, dataset: init.dataset });
+  localWorker.start().catch((e: unknown) => { coordinator.host.log('error', `local worker failed: ${String(e)}`); });
+  return { role: 'coordinator', transport, coordinator, localWorker, remoteStats: () => net.stats() };
+}

@@ -1,0 +1,123 @@
+/**
+ * Composition root: read the URL, choose a backend, load the data, join the room (claiming the
+ * coordinator id if it is free), start the role runtime(s), and render snapshots. `window.swarm` is the
+ * automation surface used by the e2e tests and the benchmark runner.
+ */
+import { peerIdFrom, type PeerId } from '../core/ids.ts';
+import type { Dataset } from '../core/data/dataset.ts';
+import type { DeviceInfo, RunConfig } from '../protocol/messages.ts';
+import { parseUrlConfig, coordinatorIdFor, type UrlConfig } from '../platform/url-config.ts';
+import { chooseBackend, type BackendChoice } from '../platform/backend.ts';
+import { loadDataset } from '../platform/load-dataset.ts';
+import { mountDashboard } from '../ui/dashboard.ts';
+import type { SwarmStatus } from '../ui/snapshot.ts';
+import { joinRoom, type Membership } from './join-room.ts';
+import { coordinatorView, logLines, workerView } from './status.ts';
+
+declare global {
+  interface Window {
+    swarm: { status(): SwarmStatus; start(): void };
+  }
+}
+
+const q = new URLSearchParams(location.search);
+const cfg: UrlConfig = parseUrlConfig(q);
+const room = cfg.room ?? randomRoom();
+if (cfg.room === null) {
+  q.set('room', room);
+  history.replaceState(null, '', `${location.pathname}?${q.toString()}`);
+}
+
+let choice: BackendChoice | null = null;
+let dataset: Dataset | null = null;
+let membership: Membership | null = null;
+let phase: SwarmStatus['phase'] = 'starting';
+let error: string | null = cfg.problems.length > 0 ? cfg.problems.join('; ') : null;
+const bootLog: SwarmStatus['log'][number][] = cfg.problems.map((p) => ({ at: Date.now(), level: 'warn' as const, text: p }));
+
+function joinUrl(): string {
+  const u = new URL(location.href);
+  const keep = new URLSearchParams({ room });
+  u.search = keep.toString();
+  return u.toString();
+}
+
+function status(): SwarmStatus {
+  const base: SwarmStatus = {
+    role: membership?.role ?? null, peerId: membership?.transport.self ?? null, room, joinUrl: joinUrl(),
+    algo: cfg.algo, dataset: cfg.dataset, model: cfg.model,
+    backend: choice?.backend ?? null, backendReason: choice?.reason ?? '', adapter: choice?.adapter ?? '',
+    samplesPerSec: choice?.samplesPerSec ?? 0, memoryBytes: choice?.memoryBytes ?? 0, selfTestPassed: choice?.selfTestPassed ?? false,
+    backendMeasurements: choice?.measurements ?? [], peers: membership ? [...membership.transport.peers()] : [],
+    phase, epoch: 0, epochs: cfg.epochs, step: 0, stepsPerEpoch: 0, loss: null, testAccuracy: null,
+    bytesSent: 0, bytesReceived: 0, devices: [], curve: [], lossCurve: [], startedAt: null, endedAt: null, error, log: bootLog,
+  };
+  if (membership === null) return base;
+  const stats = membership.remoteStats();
+  const withNet = { ...base, bytesSent: stats.bytesSent, bytesReceived: stats.bytesReceived };
+  if (membership.role === 'coordinator') {
+    const c = membership.coordinator;
+    const view = coordinatorView(c.host.getState(), dataset?.train.labels ?? new Uint8Array(0), Date.now());
+    return {
+      ...withNet, ...view, error: c.host.getState().failure ?? error,
+      curve: c.curve.map((p) => [p.seconds, p.accuracy] as const), lossCurve: c.lossCurve.map((p) => [p.seconds, p.loss] as const),
+      log: [...bootLog, ...logLines([...c.host.logs, ...membership.localWorker.host.logs.map((l) => ({ ...l, text: `[own worker] ${l.text}` }))].sort((a, b) => a.at - b.at))],
+    };
+  }
+  const w = membership.worker;
+  return { ...withNet, ...workerView(w.host.getState()), log: [...bootLog, ...logLines(w.host.logs)] };
+}
+
+const root = document.getElementById('app');
+if (root === null) throw new Error('index.html lacks #app');
+const ui = mountDashboard(root, { onStart: () => { start(); } });
+let renderQueued = false;
+function render(): void {
+  if (renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(() => { renderQueued = false; ui.render(status()); });
+}
+setInterval(render, 500);
+
+function start(): void {
+  if (membership?.role === 'coordinator') membership.coordinator.requestStart();
+}
+
+window.swarm = { status, start };
+
+async function boot(): Promise<void> {
+  render();
+  choice = await chooseBackend({ override: cfg.backend });
+  render();
+  dataset = await loadDataset(cfg.dataset);
+  phase = 'connecting';
+  render();
+  const device: DeviceInfo = {
+    backend: choice.backend, adapter: choice.adapter.slice(0, 200), reason: choice.reason.slice(0, 1000), samplesPerSec: choice.samplesPerSec,
+    memoryBytes: choice.memoryBytes, selfTestPassed: choice.selfTestPassed, userAgent: navigator.userAgent.slice(0, 200),
+  };
+  const config: RunConfig = {
+    runId: `run-${Date.now().toString(36)}`, algo: cfg.algo, dataset: cfg.dataset, model: cfg.model, optimizer: cfg.optimizer,
+    learningRate: cfg.learningRate, epochs: cfg.epochs, globalBatch: cfg.globalBatch, seed: cfg.seed, partition: cfg.partition,
+    alpha: cfg.alpha, labelsPerClient: cfg.labelsPerClient,
+  };
+  membership = await joinRoom({
+    room, role: cfg.role, coordinatorId: peerIdFrom(coordinatorIdFor(room)) satisfies PeerId, device, dataset, config,
+    minPeers: cfg.minPeers, autostart: cfg.autostart, onChange: render,
+  });
+  phase = membership.role === 'coordinator' ? 'recruiting' : 'connecting';
+  render();
+}
+
+boot().catch((e: unknown) => {
+  phase = 'failed';
+  error = e instanceof Error ? e.message : String(e);
+  bootLog.push({ at: Date.now(), level: 'error', text: error });
+  render();
+});
+
+function randomRoom(): string {
+  const a = new Uint8Array(4);
+  crypto.getRandomValues(a);
+  return Array.from(a, (b) => b.toString(16).padStart(2, '0')).join('');
+}

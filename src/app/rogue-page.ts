@@ -1,0 +1,70 @@
+/**
+ * Test page: a hostile peer. `window.rogue.attack()` connects to the room's coordinator three times, each
+ * with a fresh id, and misbehaves in a different layer each time: (1) bytes that break the chunk framing,
+ * (2) well-chunked bytes that are not a valid frame, (3) a valid hello followed by a message only a
+ * coordinator may send (a forged `start`). The e2e test checks that each rogue is dropped and training goes on.
+ */
+import { peerIdFrom, type PeerId } from '../core/ids.ts';
+import { encodeMessage } from '../protocol/codec.ts';
+import { PROTOCOL_VERSION } from '../protocol/version.ts';
+import { coordinatorIdFor } from '../platform/url-config.ts';
+import { createPeerJsTransport, type PeerJsTransport } from '../transport/peerjs.ts';
+
+export interface RogueReport {
+  /** Ids the rogue used, one per attack. */
+  readonly ids: string[];
+  /** Hostile payloads sent. */
+  readonly sent: number;
+}
+
+declare global {
+  interface Window {
+    rogue: { attack(): Promise<RogueReport> };
+  }
+}
+
+const room = new URLSearchParams(location.search).get('room') ?? 'default';
+const coordinator = peerIdFrom(coordinatorIdFor(room));
+
+async function open(): Promise<PeerJsTransport> {
+  const secure = location.protocol === 'https:';
+  const port = location.port === '' ? (secure ? 443 : 80) : Number(location.port);
+  const t = await createPeerJsTransport({ host: location.hostname, port, path: '/peerjs', secure, key: 'swarm', iceServers: [] });
+  await t.connect(coordinator, { signal: AbortSignal.timeout(15_000) });
+  return t;
+}
+
+function randomBytes(n: number): Uint8Array {
+  const b = new Uint8Array(n);
+  crypto.getRandomValues(b);
+  return b;
+}
+
+const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function attack(): Promise<RogueReport> {
+  const ids: PeerId[] = [];
+  let sent = 0;
+  // 1. Garbage below the chunk layer.
+  const t1 = await open();
+  ids.push(t1.self);
+  for (let i = 0; i < 5; i++, sent++) t1.sendRawForTest(coordinator, randomBytes(1000 + i));
+  // 2. Valid chunks carrying a message that is not a frame.
+  const t2 = await open();
+  ids.push(t2.self);
+  await t2.send(coordinator, randomBytes(5000)).then(() => sent++, () => undefined);
+  // 3. A proper hello, then a message only a coordinator may send.
+  const t3 = await open();
+  ids.push(t3.self);
+  const device = { backend: 'cpu' as const, adapter: '', reason: 'rogue', samplesPerSec: 1, memoryBytes: 0, selfTestPassed: true, userAgent: 'rogue' };
+  await t3.send(coordinator, encodeMessage({ type: 'hello', protocolVersion: PROTOCOL_VERSION, role: 'worker', room, device }));
+  await pause(500);
+  const junk = { dtype: 'float32' as const, shape: [3], data: new Float32Array([1, 2, 3]) };
+  const forged = { type: 'start' as const, runId: 'forged', step: 0, epoch: 0, optimizerStep: 0, batchSize: 1, params: [junk], slots: [] };
+  await t3.send(coordinator, encodeMessage(forged)).then(() => sent++, () => undefined);
+  await pause(1500);
+  for (const t of [t1, t2, t3]) await t.close();
+  return { ids, sent };
+}
+
+window.rogue = { attack };
