@@ -62,7 +62,12 @@ export function parseUrlConfig(q: URLSearchParams): UrlConfig {
   const roleRaw = q.get('role');
   const role = roleRaw === null ? null : oneOf<Role>('role', ['coordinator', 'worker'], 'worker');
   const backendRaw = q.get('backend');
-  const backend = backendRaw === null || backendRaw === 'auto' ? null : oneOf<BackendName>('backend', ['webgpu', 'webgl', 'wasm', 'cpu'], 'cpu');
+  let backend: BackendName | null = null;
+  if (backendRaw !== null && backendRaw !== 'auto') {
+    const names: readonly string[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+    if (names.includes(backendRaw)) backend = backendRaw as BackendName;
+    else problems.push(`backend=${backendRaw} is not one of webgpu|webgl|wasm|cpu|auto; choosing automatically`);
+  }
   const optimizer = oneOf<OptimizerName>('optimizer', ['adam', 'sgd-momentum'], DEFAULTS.optimizer);
   return {
     room, role,
