@@ -1,5 +1,6 @@
 // Flat ESLint config. Architecture rules live here so that layering is checked by a tool, not a reviewer.
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 const NO_DOM_GLOBALS = ['window', 'document', 'navigator', 'RTCPeerConnection', 'localStorage', 'location'].map(
@@ -22,13 +23,13 @@ const upper = (folders) =>
     `Import direction: this layer may not import from ${folders.join(', ')}.`,
   );
 
-export default tseslint.config(
+export default defineConfig(
   { ignores: ['dist/**', 'node_modules/**', 'public/**', 'bench-results/**', 'test-results/**', 'playwright-report/**', '.swarm/**'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['eslint.config.js'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       '@typescript-eslint/consistent-type-imports': 'error',
@@ -39,6 +40,8 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: [PEERJS] }],
     },
   },
+  // This file is plain JS: lint it without type information.
+  { files: ['eslint.config.js'], extends: [tseslint.configs.disableTypeChecked] },
   {
     files: ['src/core/**/*.ts', 'src/protocol/**/*.ts'],
     rules: {

@@ -24,10 +24,6 @@ export default defineConfig({
       },
     },
   },
-  optimizeDeps: {
-    // The WASM backend resolves its .wasm files at run time (setWasmPaths); the optimizer breaks that.
-    exclude: ['@tensorflow/tfjs-backend-wasm'],
-  },
   test: {
     include: ['src/**/*.test.ts', 'server/**/*.test.ts', 'scripts/**/*.test.ts', 'bench/**/*.test.ts'],
     environment: 'node',

@@ -57,10 +57,10 @@ const cnn: ModelDef = {
   ],
   forward(p, x) {
     const [c1, cb1, c2, cb2, w, b] = p as [tf.Tensor4D, tf.Tensor1D, tf.Tensor4D, tf.Tensor1D, tf.Tensor2D, tf.Tensor1D];
-    const img = tf.reshape(x, [-1, IMAGE_SIDE, IMAGE_SIDE, 1]) as tf.Tensor4D;
+    const img = tf.reshape<tf.Rank.R4>(x, [-1, IMAGE_SIDE, IMAGE_SIDE, 1]);
     const h1 = tf.maxPool(tf.relu(tf.add(tf.conv2d(img, c1, 1, 'same'), cb1)) as tf.Tensor4D, 2, 2, 'valid');
     const h2 = tf.maxPool(tf.relu(tf.add(tf.conv2d(h1, c2, 1, 'same'), cb2)) as tf.Tensor4D, 2, 2, 'valid');
-    return tf.add(tf.matMul(tf.reshape(h2, [-1, 7 * 7 * 16]) as tf.Tensor2D, w), b);
+    return tf.add(tf.matMul(tf.reshape<tf.Rank.R2>(h2, [-1, 7 * 7 * 16]), w), b);
   },
   gradientKernels: ['Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPool', 'MaxPoolGrad'],
 };
@@ -73,7 +73,8 @@ export function getModel(name: ModelName): ModelDef {
 
 /** True when every kernel the model's training needs is registered for `backend`. */
 export function modelTrainsOn(model: ModelDef, backend: string): boolean {
-  return model.gradientKernels.every((k) => tf.getKernel(k, backend) !== undefined);
+  // getKernel is typed as always returning a config, but yields undefined for an unregistered kernel.
+  return model.gradientKernels.every((k) => (tf.getKernel(k, backend) as tf.KernelConfig | undefined) !== undefined);
 }
 
 /** Seeded He-uniform initial parameters as plain arrays (identical on every backend). */
@@ -90,8 +91,21 @@ export function initialParams(model: ModelDef, seed: number): Float32Array[] {
   });
 }
 
+/**
+ * Makes sure the active backend can train `model` (WASM lacks the convolution filter gradient): if not,
+ * switches to the first of webgl, cpu that can. Returns a note saying what happened, or null.
+ */
+export async function ensureTrainable(model: ModelDef): Promise<string | null> {
+  const current = tf.getBackend();
+  if (modelTrainsOn(model, current)) return null;
+  for (const b of ['webgl', 'cpu']) {
+    if (modelTrainsOn(model, b) && (await tf.setBackend(b))) return `${current} cannot train '${model.name}' (missing gradient kernels): switched to ${b}`;
+  }
+  throw new Error(`no registered backend can train '${model.name}'`);
+}
+
 /** Mean softmax cross-entropy of logits against integer labels. */
 export function meanCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
-  const oneHot = tf.oneHot(labels, NUM_CLASSES);
-  return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
+  const oneHot = tf.oneHot(labels, NUM_CLASSES) as tf.Tensor2D;
+  return tf.losses.softmaxCrossEntropy<tf.Tensor2D, tf.Scalar>(oneHot, logits);
 }

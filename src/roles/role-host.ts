@@ -160,7 +160,7 @@ export class RoleHost<S, E, C extends { readonly type: string }> {
     this.log('error', `bad message from ${from} (${code}: ${detail}): dropping the peer`);
     const reply: Message =
       code === 'bad-version'
-        ? { type: 'incompatible', reason: (r.error.peerVersion ?? 0) < PROTOCOL_VERSION ? 'peer-too-old' : 'peer-too-new', protocolVersion: PROTOCOL_VERSION }
+        ? { type: 'incompatible', reason: (r.error.peerVersion) < PROTOCOL_VERSION ? 'peer-too-old' : 'peer-too-new', protocolVersion: PROTOCOL_VERSION }
         : { type: 'error', code: 'protocol-violation', detail: `${code}: ${detail}`.slice(0, 200) };
     void this.sendMessage(from, reply);
     this.disconnectAfterFlush(from, `protocol violation: ${code}`);

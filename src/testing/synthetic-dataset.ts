@@ -14,8 +14,8 @@ function split(count: number, protos: Float64Array[], seed: number): Split {
   for (let i = 0; i < count; i++) {
     const c = i % 10;
     labels[i] = c;
-    const p = protos[c]!;
-    for (let j = 0; j < PIXELS; j++) images[i * PIXELS + j] = Math.max(0, Math.min(255, Math.round(p[j]! * 255 + rng.normal() * 40)));
+    const p = protos[c] ?? new Float64Array(PIXELS);
+    for (let j = 0; j < PIXELS; j++) images[i * PIXELS + j] = Math.max(0, Math.min(255, Math.round((p[j] ?? 0) * 255 + rng.normal() * 40)));
   }
   return { images, labels, count };
 }

@@ -39,8 +39,8 @@ describe('coordinator reducer', () => {
     expect(one.state.phase).toBe('recruiting');
     const two = run(one.state, [hello(B, 100)]);
     expect(two.state.phase).toBe('training');
-    const starts = two.commands.filter((c) => c.type === 'send-start');
-    expect(starts.map((c) => c.type === 'send-start' && [c.to, c.batchSize])).toEqual([[A, 8], [B, 2]]);
+    const starts = two.commands.flatMap((c) => (c.type === 'send-start' ? [[c.to, c.batchSize]] : []));
+    expect(starts).toEqual([[A, 8], [B, 2]]);
     const assigns = two.commands.flatMap((c) => (c.type === 'send' && c.msg.type === 'assign' ? [c.msg.indices.data] : []));
     expect(assigns).toHaveLength(2);
     const all = [...assigns[0]!, ...assigns[1]!].sort((x, y) => x - y);
@@ -50,8 +50,8 @@ describe('coordinator reducer', () => {
   it('averages gradients by sample count and moves every replica to the next step', () => {
     const s = run(start, [hello(A, 300), hello(B, 100)]).state;
     const out = run(s, [grads(A, 0, 8, 1), grads(B, 0, 2, 6)]);
-    const upd = out.commands.find((c) => c.type === 'apply-update');
-    expect(upd && upd.type === 'apply-update' && Array.from(upd.grads[0]!)).toEqual([2, 2]); // (8*1 + 2*6) / 10
+    const upd = out.commands.flatMap((c) => (c.type === 'apply-update' ? [Array.from(c.grads[0]!)] : []));
+    expect(upd).toEqual([[2, 2]]); // (8*1 + 2*6) / 10
     expect(out.state.step).toBe(1);
     expect(out.state.loss).toBeCloseTo(2);
   });

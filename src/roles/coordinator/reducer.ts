@@ -208,8 +208,7 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
 
   function removeMember(s: CoordinatorState, id: PeerId, why: string, extra: CoordinatorCommand[]): Out {
     if (!(id in s.members)) return done(s, extra);
-    const members = { ...s.members };
-    delete members[id];
+    const members = Object.fromEntries(Object.entries(s.members).filter(([k]) => k !== id));
     const p = s.pending;
     const pending = p === null ? null : { ...p, expected: p.expected.filter((x) => x !== id), received: Object.fromEntries(Object.entries(p.received).filter(([k]) => k !== id)) };
     const out = maybeComplete({ ...s, members, pending });

@@ -48,7 +48,7 @@ export function createWorkerReducer(ctx: WorkerContext) {
   const fail = (s: WorkerState, why: string, extra: WorkerCommand[] = []): Out =>
     done({ ...s, phase: 'failed', failure: why, working: null }, [...extra, log('error', why), { type: 'finished', ok: false, reason: why }]);
 
-  function fromCoordinator(s: WorkerState, msg: Message, now: number): Out {
+  function fromCoordinator(s: WorkerState, msg: Message): Out {
     const runOk = (runId: string): boolean => s.config !== null && runId === s.config.runId;
     switch (msg.type) {
       case 'welcome':
@@ -100,7 +100,7 @@ export function createWorkerReducer(ctx: WorkerContext) {
       case 'message': {
         if (e.from !== s.coordinator) return done(s, [log('warn', `message '${e.msg.type}' from non-coordinator ${e.from} ignored`)]);
         const seen = { ...s, lastSeenCoordinator: e.now };
-        return fromCoordinator(seen, e.msg, e.now);
+        return fromCoordinator(seen, e.msg);
       }
       case 'peer-left':
         return e.peer === s.coordinator && s.phase !== 'done' ? fail(s, `coordinator left: ${e.reason}`) : done(s);

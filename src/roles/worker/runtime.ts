@@ -4,7 +4,7 @@
 import type { PeerId } from '../../core/ids.ts';
 import type { Dataset } from '../../core/data/dataset.ts';
 import { toFloatBatch } from '../../core/data/batch.ts';
-import { getModel } from '../../compute/models.ts';
+import { ensureTrainable, getModel } from '../../compute/models.ts';
 import { Replica } from '../../compute/replica.ts';
 import type { DeviceInfo, StartMsg } from '../../protocol/messages.ts';
 import type { Transport } from '../../transport/transport.ts';
@@ -60,7 +60,7 @@ export class WorkerRuntime {
         this.sampler = new BatchSampler(c.indices, (c.config.seed ^ hashString(this.init.transport.self)) >>> 0);
         return true;
       case 'init-replica':
-        this.initReplica(c.start);
+        await this.initReplica(c.start);
         return true;
       case 'apply-update':
         this.requireReplica().applyGradients(c.grads);
@@ -78,9 +78,11 @@ export class WorkerRuntime {
     }
   }
 
-  private initReplica(start: StartMsg): void {
+  private async initReplica(start: StartMsg): Promise<void> {
     const config = this.host.getState().config;
     if (config === null) throw new Error('start before assign');
+    const note = await ensureTrainable(getModel(config.model));
+    if (note !== null) this.host.log('warn', note);
     this.replica?.dispose();
     const f32 = (ts: StartMsg['params']): Float32Array[] => ts.map((t) => t.data as Float32Array);
     this.replica = new Replica(getModel(config.model), { name: config.optimizer, learningRate: config.learningRate }, f32(start.params), f32(start.slots), start.optimizerStep);
