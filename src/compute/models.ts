@@ -23,7 +23,7 @@ export interface ModelDef {
   readonly params: readonly ParamSpec[];
   /** Logits [batch, 10] for flat images x [batch, 784] in [0,1]. Call inside tf.tidy. */
   forward(params: readonly tf.Tensor[], x: tf.Tensor2D): tf.Tensor2D;
-  /** Kernels whose absence on a backend rules the model's training out there. */
+  /** Kernel names (as registered, e.g. 'BatchMatMul') whose absence on a backend rules training out there. */
   readonly gradientKernels: readonly string[];
 }
 
@@ -41,7 +41,7 @@ const mlp: ModelDef = {
     const [w1, b1, w2, b2] = p as [tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.Tensor1D];
     return tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, w1), b1)), w2), b2);
   },
-  gradientKernels: ['MatMul', 'Relu'],
+  gradientKernels: ['BatchMatMul', 'Relu'], // tf.matMul runs BatchMatMul; its gradient is BatchMatMul too
 };
 
 /** Small CNN: conv3x3x8 → pool → conv3x3x16 → pool → dense 10 (~9k parameters). */

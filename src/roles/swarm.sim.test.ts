@@ -23,9 +23,11 @@ async function simulate(workers: number, seed: number) {
   const config: RunConfig = { runId: 'sim', algo: 'dp', dataset: 'mnist', model: 'mlp', optimizer: 'adam', learningRate: 0.003, epochs: 2, globalBatch: 60, seed, partition: 'iid', alpha: 1, labelsPerClient: 2 };
   let finished: (v: { ok: boolean; reason: string }) => void = () => undefined;
   const done = new Promise<{ ok: boolean; reason: string }>((r) => { finished = r; });
-  const coordinator = new CoordinatorRuntime({ transport: hub.createTransport(coordId), room: 'sim', config, minPeers: workers, autostart: true, dataset: ds, onFinished: (ok, reason) => { finished({ ok, reason }); } });
+  // A frozen clock: on a loaded 2-core CI machine, slow steps must not look like dead peers.
+  const now = (): number => 0;
+  const coordinator = new CoordinatorRuntime({ now, transport: hub.createTransport(coordId), room: 'sim', config, minPeers: workers, autostart: true, dataset: ds, onFinished: (ok, reason) => { finished({ ok, reason }); } });
   coordinator.start();
-  const ws = Array.from({ length: workers }, (_, i) => new WorkerRuntime({ transport: hub.createTransport(peerIdFrom(`w${i}`)), coordinator: coordId, room: 'sim', device: device(100 * (i + 1)), dataset: ds }));
+  const ws = Array.from({ length: workers }, (_, i) => new WorkerRuntime({ now, transport: hub.createTransport(peerIdFrom(`w${i}`)), coordinator: coordId, room: 'sim', device: device(100 * (i + 1)), dataset: ds }));
   for (const w of ws) await w.start();
   const result = await done;
   await coordinator.host.idle();

@@ -75,6 +75,13 @@ describe('coordinator reducer', () => {
     expect(out.state.step).toBe(1);
   });
 
+  it('drops a worker that reports it cannot compute, and completes the step without it', () => {
+    const s = run(start, [hello(A, 300), hello(B, 100)]).state;
+    const out = run(s, [grads(A, 0, 8, 1), { type: 'message', from: B, now: 2, msg: { type: 'error', code: 'compute-failed', detail: 'oom' } }]);
+    expect(Object.keys(out.state.members)).toEqual([A]);
+    expect(out.state.step).toBe(1);
+  });
+
   it('does not give work to a device that failed its self-test', () => {
     const out = run(start, [hello(A, 300), hello(B, 100, 0, false), hello(peerIdFrom('c'), 100)]);
     expect(out.state.phase).toBe('training');

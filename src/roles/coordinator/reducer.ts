@@ -250,7 +250,10 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     switch (msg.type) {
       case 'heartbeat': return done(seen);
       case 'gradients': return onGradients(seen, from, msg);
-      case 'error': return done(seen, [log('warn', `${from} reported ${msg.code}: ${msg.detail}`)]);
+      case 'error':
+        // A worker that cannot compute any more is out of the run: drop it so the step completes without it.
+        if (msg.code === 'compute-failed') return removeMember(seen, from, `it failed: ${msg.detail}`, [{ type: 'disconnect', peer: from, reason: 'compute failed' }]);
+        return done(seen, [log('warn', `${from} reported ${msg.code}: ${msg.detail}`)]);
       case 'welcome': case 'incompatible': case 'assign': case 'start': case 'update': case 'progress': case 'done':
         return evict(seen, from, `a worker may not send '${msg.type}'`);
       default: return assertNever(msg);

@@ -21,6 +21,8 @@ export interface CoordinatorRuntimeInit {
   readonly minPeers: number;
   readonly autostart: boolean;
   readonly dataset: Dataset;
+  /** Clock in ms (tests pass a frozen or virtual one so CPU starvation cannot look like a dead peer). */
+  readonly now?: () => number;
   /** Called once when the run ends. */
   readonly onFinished?: (ok: boolean, reason: string) => void;
 }
@@ -64,6 +66,7 @@ export class CoordinatorRuntime {
         tick: (now) => ({ type: 'tick', now }),
       },
       execute: (c) => this.execute(c),
+      now: init.now,
     });
   }
 

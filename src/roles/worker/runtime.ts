@@ -19,6 +19,8 @@ export interface WorkerRuntimeInit {
   readonly room: string;
   readonly device: DeviceInfo;
   readonly dataset: Dataset;
+  /** Clock in ms (tests pass a frozen or virtual one so CPU starvation cannot look like a dead peer). */
+  readonly now?: () => number;
 }
 
 export class WorkerRuntime {
@@ -30,7 +32,7 @@ export class WorkerRuntime {
     const reduce = createWorkerReducer({ room: init.room, device: init.device });
     this.host = new RoleHost<WorkerState, WorkerEvent, WorkerCommand>({
       transport: init.transport,
-      initial: initialWorkerState(init.coordinator, Date.now()),
+      initial: initialWorkerState(init.coordinator, (init.now ?? Date.now)()),
       reduce,
       events: {
         message: (from, msg, now) => ({ type: 'message', from, msg, now }),
@@ -38,6 +40,7 @@ export class WorkerRuntime {
         tick: (now) => ({ type: 'tick', now }),
       },
       execute: (c) => this.execute(c),
+      now: init.now,
     });
   }
 
