@@ -33,6 +33,16 @@ describe('Replica', () => {
       b.dispose();
     }
   });
+  it('the CNN computes gradients for every parameter and learns', async () => {
+    const m = getModel('cnn');
+    const r = new Replica(m, { name: 'adam', learningRate: 0.01 }, initialParams(m, 4), null, 0);
+    const { x, y } = batch(10);
+    const first = await r.gradients(x, y);
+    expect(first.grads.map((g) => g.length)).toEqual(m.params.map((p) => p.shape.reduce((a, b) => a * b, 1)));
+    for (let i = 0; i < 8; i++) r.applyGradients((await r.gradients(x, y)).grads);
+    expect((await r.gradients(x, y)).lossSum).toBeLessThan(first.lossSum);
+    r.dispose();
+  });
   it('training lowers the loss and reaches full accuracy on a trivially separable batch, without leaking tensors', async () => {
     const before = tf.memory().numTensors;
     const m = getModel('mlp');
