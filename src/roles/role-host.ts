@@ -17,15 +17,16 @@ export interface LogEntry {
   readonly text: string;
 }
 
+/** Events the host itself produces; every role's event union includes them. */
+export type HostEvent =
+  | { readonly type: 'message'; readonly from: PeerId; readonly msg: Message; readonly now: number }
+  | { readonly type: 'peer-left'; readonly peer: PeerId; readonly reason: string; readonly now: number }
+  | { readonly type: 'tick'; readonly now: number };
+
 export interface RoleHostInit<S, E, C> {
   readonly transport: Transport;
   readonly initial: S;
-  readonly reduce: (s: S, e: E) => { readonly state: S; readonly commands: readonly C[] };
-  readonly events: {
-    message(from: PeerId, msg: Message, now: number): E;
-    peerLeft(peer: PeerId, reason: string, now: number): E;
-    tick(now: number): E;
-  };
+  readonly reduce: (s: S, e: E | HostEvent) => { readonly state: S; readonly commands: readonly C[] };
   /** Carries out one role-specific command; return false for a command it does not know. */
   readonly execute: (c: C) => Promise<boolean> | boolean;
   readonly now?: () => number;
@@ -64,7 +65,7 @@ export class RoleHost<S, E, C extends { readonly type: string }> {
 
   start(): void {
     this.unsubscribe = this.init.transport.subscribe((e) => { this.onTransport(e); });
-    this.timer = setInterval(() => { this.dispatch(this.init.events.tick(this.now())); }, HEARTBEAT_INTERVAL_MS);
+    this.timer = setInterval(() => { this.dispatch({ type: 'tick', now: this.now() }); }, HEARTBEAT_INTERVAL_MS);
   }
 
   stop(): void {
@@ -74,7 +75,7 @@ export class RoleHost<S, E, C extends { readonly type: string }> {
   }
 
   /** Runs one event through the reducer and queues its commands. */
-  dispatch(e: E): void {
+  dispatch(e: E | HostEvent): void {
     const out = this.init.reduce(this.state, e);
     this.state = out.state;
     for (const c of out.commands) this.queue.push(() => this.run(c));
@@ -141,10 +142,10 @@ export class RoleHost<S, E, C extends { readonly type: string }> {
     switch (e.type) {
       case 'message': this.onBytes(e.from, e.bytes, now); return;
       case 'peer-connected': return;
-      case 'peer-disconnected': this.dispatch(this.init.events.peerLeft(e.peer, e.reason, now)); return;
+      case 'peer-disconnected': this.dispatch({ type: 'peer-left', peer: e.peer, reason: e.reason, now }); return;
       case 'error':
         this.log('warn', `transport: ${e.error.kind}${e.error.peer === undefined ? '' : ` from ${e.error.peer}`}: ${e.error.message}`);
-        if (e.error.peer !== undefined) this.dispatch(this.init.events.peerLeft(e.error.peer, e.error.kind, now));
+        if (e.error.peer !== undefined) this.dispatch({ type: 'peer-left', peer: e.error.peer, reason: e.error.kind, now });
         return;
       default: e satisfies never;
     }
@@ -153,7 +154,7 @@ export class RoleHost<S, E, C extends { readonly type: string }> {
   private onBytes(from: PeerId, bytes: Uint8Array, now: number): void {
     const r = decodeMessage(bytes);
     if (r.ok) {
-      this.dispatch(this.init.events.message(from, r.value, now));
+      this.dispatch({ type: 'message', from, msg: r.value, now });
       return;
     }
     const { code, detail } = r.error;
@@ -164,6 +165,6 @@ export class RoleHost<S, E, C extends { readonly type: string }> {
         : { type: 'error', code: 'protocol-violation', detail: `${code}: ${detail}`.slice(0, 200) };
     void this.sendMessage(from, reply);
     this.disconnectAfterFlush(from, `protocol violation: ${code}`);
-    this.dispatch(this.init.events.peerLeft(from, `protocol violation: ${code}`, now));
+    this.dispatch({ type: 'peer-left', peer: from, reason: `protocol violation: ${code}`, now });
   }
 }

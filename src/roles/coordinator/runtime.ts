@@ -60,11 +60,6 @@ export class CoordinatorRuntime {
       transport: init.transport,
       initial: initialCoordinatorState(init.config, init.minPeers, init.autostart, init.dataset.train.count),
       reduce,
-      events: {
-        message: (from, msg, now) => ({ type: 'message', from, msg, now }),
-        peerLeft: (peer, reason, now) => ({ type: 'peer-left', peer, reason, now }),
-        tick: (now) => ({ type: 'tick', now }),
-      },
       execute: (c) => this.execute(c),
       now: init.now,
     });

@@ -34,11 +34,6 @@ export class WorkerRuntime {
       transport: init.transport,
       initial: initialWorkerState(init.coordinator, (init.now ?? Date.now)()),
       reduce,
-      events: {
-        message: (from, msg, now) => ({ type: 'message', from, msg, now }),
-        peerLeft: (peer, reason, now) => ({ type: 'peer-left', peer, reason, now }),
-        tick: (now) => ({ type: 'tick', now }),
-      },
       execute: (c) => this.execute(c),
       now: init.now,
     });
