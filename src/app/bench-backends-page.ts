@@ -73,6 +73,7 @@ const WARMUP_STEPS = 3;
 const WARMUP_MS = 1000;
 /** At least this many timed steps even on a slow backend (one step alone is noise). */
 const MIN_TIMED_STEPS = 3;
+/** The app's default Adam learning rate (src/platform/url-config.ts); it does not affect the timing. */
 const LEARNING_RATE = 0.002;
 
 const tf = registerBackends();
