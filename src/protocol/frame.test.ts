@@ -164,3 +164,14 @@ describe('parseShape', () => {
     }
   });
 });
+
+describe('uint16 sections (half-precision payloads)', () => {
+  it('round-trip bit-exactly, padded to the next 4-byte boundary', () => {
+    const halves: WireTensor = { dtype: 'uint16', shape: [3], data: Uint16Array.of(0x3c00, 0x7fc0, 0xffff) };
+    const after = f32([1], Float32Array.of(2.5));
+    const f = decoded(encodeFrame('update', JSON.stringify(MESSAGE), [halves, after]));
+    expect(f.sections[0]?.dtype).toBe('uint16');
+    expect(Array.from(f.sections[0]?.data ?? [])).toEqual([0x3c00, 0x7fc0, 0xffff]);
+    expect(Array.from(f.sections[1]?.data ?? [])).toEqual([2.5]);
+  });
+});

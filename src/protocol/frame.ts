@@ -15,7 +15,7 @@
  *     16+M     0..3  zero padding up to P = align4(16 + M)
  *     P        ...   S tensor sections; section i starts at P + byteOffset_i, each padded with zeros to 4
  *
- * A descriptor is {"dtype": "float32"|"int32"|"uint8", "shape": [d0, …], "byteOffset", "byteLength"}, with
+ * A descriptor is {"dtype": "float32"|"int32"|"uint16"|"uint8", "shape": [d0, …], "byteOffset", "byteLength"}, with
  * byteOffset relative to P. Sections are canonical: in index order, each at the 4-aligned end of the one
  * before, and the frame ends exactly at the padded end of the last one. In "message", a tensor field holds
  * its section index (an integer) and an array-of-tensors field holds an array of indices.
@@ -99,7 +99,7 @@ interface Section {
   readonly byteLength: number;
 }
 
-const BYTES_PER_ELEMENT: Readonly<Record<WireDtype, number>> = { float32: 4, int32: 4, uint8: 1 };
+const BYTES_PER_ELEMENT: Readonly<Record<WireDtype, number>> = { float32: 4, int32: 4, uint16: 2, uint8: 1 };
 const MAGIC = new TextEncoder().encode(FRAME_MAGIC);
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 /** Typed arrays use the host's byte order; every shipping JS engine is little-endian, like the wire. */
@@ -261,6 +261,8 @@ function sectionTensor(bytes: Uint8Array, at: number, s: Section): WireTensor {
       return { dtype: s.dtype, shape: s.shape, data: new Float32Array(buffer, offset, n) };
     case 'int32':
       return { dtype: s.dtype, shape: s.shape, data: new Int32Array(buffer, offset, n) };
+    case 'uint16':
+      return { dtype: s.dtype, shape: s.shape, data: new Uint16Array(buffer, offset, n) };
     case 'uint8':
       return { dtype: s.dtype, shape: s.shape, data: bytes.subarray(at, at + n) };
   }

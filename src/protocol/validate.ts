@@ -41,7 +41,7 @@ const OPTIMIZERS: Readonly<Record<M.OptimizerName, true>> = { adam: true, 'sgd-m
 const PARTITIONS: Readonly<Record<M.PartitionScheme, true>> = { iid: true, dirichlet: true, labels: true };
 const ALGOS: Readonly<Record<M.RunConfig['algo'], true>> = { dp: true };
 const REASONS: Readonly<Record<M.IncompatibilityReason, true>> = { 'peer-too-old': true, 'peer-too-new': true, 'wrong-room': true, 'not-coordinator': true };
-const DATA_CLASS = { float32: Float32Array, int32: Int32Array, uint8: Uint8Array } as const;
+const DATA_CLASS = { float32: Float32Array, int32: Int32Array, uint16: Uint16Array, uint8: Uint8Array } as const;
 /** Returned in place of a bad value; never escapes because `finish` then returns the recorded error. */
 const PLACEHOLDER_TENSOR: WireTensor = { dtype: 'uint8', shape: [0], data: new Uint8Array(0) };
 

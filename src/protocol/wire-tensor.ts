@@ -2,7 +2,8 @@
  * A tensor as it travels on the wire: CPU-resident by type (a typed array, never a tf.Tensor), so
  * "only CPU data goes on the wire" is a compile-time fact. Converting from tfjs happens in compute/.
  */
-export type WireDtype = 'float32' | 'int32' | 'uint8';
+/** uint16 carries half-precision payloads (bf16/fp16 bit patterns, see core/numeric/half-precision.ts). */
+export type WireDtype = 'float32' | 'int32' | 'uint16' | 'uint8';
 
 export interface WireTensorOf<D extends WireDtype, A> {
   readonly dtype: D;
@@ -13,6 +14,7 @@ export interface WireTensorOf<D extends WireDtype, A> {
 export type WireTensor =
   | WireTensorOf<'float32', Float32Array>
   | WireTensorOf<'int32', Int32Array>
+  | WireTensorOf<'uint16', Uint16Array>
   | WireTensorOf<'uint8', Uint8Array>;
 
 /** Number of elements a shape holds (1 for a scalar). */
