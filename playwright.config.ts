@@ -1,7 +1,7 @@
 import { defineConfig } from '@playwright/test';
 
-/** Port of the e2e server (the app from dist/ plus the PeerServer, started by Playwright). */
-export const E2E_PORT = 8090;
+/** Port of the e2e server (the app from dist/ plus the PeerServer, started by Playwright); E2E_PORT overrides. */
+export const E2E_PORT = Number(process.env.E2E_PORT ?? 8090);
 
 // Debian's Chromium (a test tool cannot download its own browser here). The background-networking flags
 // stop Chromium from calling home, which this machine's closed network would refuse; WebGPU is enabled so
