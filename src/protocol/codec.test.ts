@@ -5,7 +5,7 @@ import { encodeFrame, HEADER_BYTES } from './frame.ts';
 import type { Message, MessageOf, MessageType } from './messages.ts';
 import { TYPE_CODES } from './type-codes.ts';
 import { PROTOCOL_VERSION } from './version.ts';
-import { f32, i32 } from './wire-tensor.ts';
+import { f32, f64, i32 } from './wire-tensor.ts';
 
 /** Tiny seeded PRNG (mulberry32) so every fuzz run sees the same bytes. */
 function mulberry32(seed: number): () => number {
@@ -71,6 +71,11 @@ const FIXTURES: { readonly [K in MessageType]: MessageOf<K> } = {
   progress: { type: 'progress', runId: 'run-1', phase: 'training', epoch: 1, step: 10, loss: 0.6931, testAccuracy: 0.875 },
   done: { type: 'done', runId: 'run-1', ok: false, reason: 'coordinator stopped the run' },
   error: { type: 'error', code: 'protocol-violation', detail: 'malformed: "ünïcødé" ✓' },
+  'layer-request': { type: 'layer-request', runId: 'run-1', layer: 1, weights: [f64([3, 2], Float64Array.of(0.1, -0.2, 1 / 3, 1e-300, -0, 2 ** 60))] },
+  'layer-stats': {
+    type: 'layer-stats', runId: 'run-1', layer: 1, count: 2,
+    a: f64([6], Float64Array.of(5, 1 / 3, 2, 7, 1, 2)), b: f64([3, 2], Float64Array.of(1, 0, 0.1 + 0.2, 1, 1, 1)),
+  },
 };
 const ALL: readonly Message[] = Object.values(FIXTURES);
 
@@ -107,6 +112,19 @@ describe('encodeMessage / decodeMessage round trip', () => {
     expect(r.ok && r.value.type === 'gradients' && r.value.grads[0]?.data.buffer).not.toBe(shifted.buffer);
   });
 
+  it('decodes float64 sections bit for bit, by view when 8-aligned and by copy when only 4-aligned', () => {
+    for (const shift of [0, 4]) {
+      const bytes = encodeMessage(FIXTURES['layer-stats']);
+      const moved = new Uint8Array(bytes.byteLength + shift).subarray(shift);
+      moved.set(bytes);
+      const r = decodeMessage(moved);
+      if (!r.ok || r.value.type !== 'layer-stats') throw new Error(`decode failed: ${JSON.stringify(r)}`);
+      expect(r.value.a.data).toBeInstanceOf(Float64Array);
+      expect(Array.from(r.value.b.data)).toEqual([1, 0, 0.1 + 0.2, 1, 1, 1]);
+      expect(r.value).toEqual(FIXTURES['layer-stats']);
+    }
+  });
+
   it('drops unknown extra fields (forward compatibility)', () => {
     const extra = { ...FIXTURES.heartbeat, debug: 'x' };
     expect(decodeMessage(encodeMessage(extra))).toEqual({ ok: true, value: FIXTURES.heartbeat });
@@ -116,8 +134,8 @@ describe('encodeMessage / decodeMessage round trip', () => {
 describe('golden bytes', () => {
   it('writes the header byte by byte as docs/PROTOCOL.md says', () => {
     const bytes = encodeMessage(FIXTURES.heartbeat);
-    // magic 'SWRM' | version 1 | type 4 (heartbeat) | flags 0 | metadata length 62 (u32 LE) | 0 sections | reserved 0
-    expect(hex(bytes.subarray(0, HEADER_BYTES))).toMatchInlineSnapshot(`"53 57 52 4d 01 04 00 00 3e 00 00 00 00 00 00 00"`);
+    // magic 'SWRM' | version 2 | type 4 (heartbeat) | flags 0 | metadata length 62 (u32 LE) | 0 sections | reserved 0
+    expect(hex(bytes.subarray(0, HEADER_BYTES))).toMatchInlineSnapshot(`"53 57 52 4d 02 04 00 00 3e 00 00 00 00 00 00 00"`);
     const meta = '{"message":{"type":"heartbeat","sentAt":1234.5},"sections":[]}';
     expect(new TextDecoder().decode(bytes.subarray(HEADER_BYTES, HEADER_BYTES + 62))).toBe(meta);
     expect(Array.from(bytes.subarray(HEADER_BYTES + 62))).toEqual([0, 0]); // zero padding to 80
@@ -129,7 +147,7 @@ describe('golden bytes', () => {
     // to offset 184; then the float32 section [1, -2] little-endian: 00 00 80 3f, 00 00 00 c0
     const m: Message = { type: 'update', runId: 'r', step: 1, epoch: 0, nextBatchSize: 2, grads: [f32([2], Float32Array.of(1, -2))] };
     expect(hexRows(encodeMessage(m))).toMatchInlineSnapshot(`
-      "53 57 52 4d 01 08 00 00 a5 00 00 00 01 00 00 00
+      "53 57 52 4d 02 08 00 00 a5 00 00 00 01 00 00 00
       7b 22 6d 65 73 73 61 67 65 22 3a 7b 22 74 79 70
       65 22 3a 22 75 70 64 61 74 65 22 2c 22 72 75 6e
       49 64 22 3a 22 72 22 2c 22 73 74 65 70 22 3a 31
@@ -188,6 +206,10 @@ describe('encodeMessage refuses what a receiver would reject', () => {
     ['shape/data mismatch', { ...FIXTURES.gradients, grads: [f32([3], Float32Array.of(1, 2))] }],
     ['int32 grads', { ...FIXTURES.gradients, grads: [i32([1], Int32Array.of(1))] }],
     ['bad peer id', { ...FIXTURES.welcome, members: ['has space'] }],
+    ['float32 Gram', { ...FIXTURES['layer-stats'], a: f32([6], new Float32Array(6)) }],
+    ['packed A of the wrong length', { ...FIXTURES['layer-stats'], a: f64([5], new Float64Array(5)) }],
+    ['weights for the wrong layer count', { ...FIXTURES['layer-request'], layer: 2 }],
+    ['rank-1 weights', { ...FIXTURES['layer-request'], weights: [f64([6], new Float64Array(6))] }],
   ] as const)('%s throws ProtocolEncodeError', (_name, m) => {
     expect(() => encodeMessage(m as Message)).toThrow(ProtocolEncodeError);
   });

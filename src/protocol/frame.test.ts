@@ -126,7 +126,7 @@ describe('decodeFrame bounds checks', () => {
   });
 
   it.each([
-    ['unknown dtype', 'dtype', (m: { sections: Record<string, unknown>[] }) => (m.sections[0]!.dtype = 'float64')],
+    ['unknown dtype', 'dtype', (m: { sections: Record<string, unknown>[] }) => (m.sections[0]!.dtype = 'complex64')],
     ['shape product ≠ byteLength', 'byteLength', (m: { sections: Record<string, unknown>[] }) => (m.sections[1]!.shape = [2, 3])],
     ['negative dim', 'shape', (m: { sections: Record<string, unknown>[] }) => (m.sections[1]!.shape = [-2, -2])],
     ['fractional dim', 'shape', (m: { sections: Record<string, unknown>[] }) => (m.sections[1]!.shape = [0.5, 8])],

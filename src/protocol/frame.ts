@@ -15,7 +15,7 @@
  *     16+M     0..3  zero padding up to P = align4(16 + M)
  *     P        ...   S tensor sections; section i starts at P + byteOffset_i, each padded with zeros to 4
  *
- * A descriptor is {"dtype": "float32"|"int32"|"uint16"|"uint8", "shape": [d0, …], "byteOffset", "byteLength"}, with
+ * A descriptor is {"dtype": "float32"|"float64"|"int32"|"uint16"|"uint8", "shape": [d0, …], "byteOffset", "byteLength"}, with
  * byteOffset relative to P. Sections are canonical: in index order, each at the 4-aligned end of the one
  * before, and the frame ends exactly at the padded end of the last one. In "message", a tensor field holds
  * its section index (an integer) and an array-of-tensors field holds an array of indices.
@@ -23,6 +23,9 @@
  * Why 4-byte alignment: a Float32Array/Int32Array view needs byteOffset % 4 === 0. A frame that starts
  * 4-aligned in its buffer (every fresh buffer does) yields views over the received bytes with no copy; an
  * unaligned frame costs one copy per section (disco's coder.ts explains the same copy for msgpack).
+ * float64 sections (protocol version 2) need 8-byte alignment for a view; sections stay 4-aligned on the
+ * wire, so a float64 section that lands on an odd multiple of 4 is copied on decode (it is rare and small
+ * next to the solve that consumes it).
  */
 import { err, ok } from '../core/result.ts';
 import type { Result } from '../core/result.ts';
@@ -99,7 +102,7 @@ interface Section {
   readonly byteLength: number;
 }
 
-const BYTES_PER_ELEMENT: Readonly<Record<WireDtype, number>> = { float32: 4, int32: 4, uint16: 2, uint8: 1 };
+const BYTES_PER_ELEMENT: Readonly<Record<WireDtype, number>> = { float32: 4, float64: 8, int32: 4, uint16: 2, uint8: 1 };
 const MAGIC = new TextEncoder().encode(FRAME_MAGIC);
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 /** Typed arrays use the host's byte order; every shipping JS engine is little-endian, like the wire. */
@@ -250,15 +253,17 @@ function parseDescriptor(u: unknown, i: number, expectedOffset: number): Result<
   return ok({ dtype: wireDtype, shape: dims, byteOffset: expectedOffset, byteLength: shapeSize(dims) * BYTES_PER_ELEMENT[wireDtype] });
 }
 
-/** A typed-array view over the section when its absolute offset is 4-aligned, else a view over a copy. */
+/** A typed-array view over the section when its absolute offset is aligned for its element, else a view over a copy. */
 function sectionTensor(bytes: Uint8Array, at: number, s: Section): WireTensor {
-  const aligned = (bytes.byteOffset + at) % ALIGN_BYTES === 0;
+  const aligned = (bytes.byteOffset + at) % Math.max(ALIGN_BYTES, BYTES_PER_ELEMENT[s.dtype]) === 0;
   const buffer = aligned ? bytes.buffer : bytes.slice(at, at + s.byteLength).buffer;
   const offset = aligned ? bytes.byteOffset + at : 0;
   const n = s.byteLength / BYTES_PER_ELEMENT[s.dtype];
   switch (s.dtype) {
     case 'float32':
       return { dtype: s.dtype, shape: s.shape, data: new Float32Array(buffer, offset, n) };
+    case 'float64':
+      return { dtype: s.dtype, shape: s.shape, data: new Float64Array(buffer, offset, n) };
     case 'int32':
       return { dtype: s.dtype, shape: s.shape, data: new Int32Array(buffer, offset, n) };
     case 'uint16':

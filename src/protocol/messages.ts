@@ -13,6 +13,8 @@ export type DatasetName = 'mnist' | 'fashion-mnist';
 export type ModelName = 'mlp' | 'cnn';
 export type OptimizerName = 'adam' | 'sgd-momentum';
 export type PartitionScheme = 'iid' | 'dirichlet' | 'labels';
+/** 'dp': synchronous data-parallel SGD; 'fedacnnl': layer-wise closed-form least squares (docs/math/analytic.md). */
+export type Algo = 'dp' | 'fedacnnl';
 
 /** What a tab measured about itself; sent in `hello` and shown on the dashboard. */
 export interface DeviceInfo {
@@ -33,7 +35,7 @@ export interface DeviceInfo {
 /** Everything that defines a run; chosen by the coordinator, sent to every worker. */
 export interface RunConfig {
   readonly runId: string;
-  readonly algo: 'dp';
+  readonly algo: Algo;
   readonly dataset: DatasetName;
   readonly model: ModelName;
   readonly optimizer: OptimizerName;
@@ -127,6 +129,32 @@ export interface UpdateMsg {
   readonly grads: readonly WireTensor[];
 }
 
+/**
+ * Coordinator → worker (algo 'fedacnnl'): accumulate the Gram statistics of layer `layer`. `weights` are the
+ * already solved layers 0..layer−1, each float64 [dIn + 1, dOut] (bias as the last row), so the worker can
+ * compute its layer inputs; their count must equal `layer`.
+ */
+export interface LayerRequestMsg {
+  readonly type: 'layer-request';
+  readonly runId: string;
+  readonly layer: number;
+  readonly weights: readonly WireTensor[];
+}
+
+/**
+ * Worker → coordinator (algo 'fedacnnl'): the worker's statistics of layer `layer` over its `count` rows:
+ * `a` = packed upper triangle of A = XᵀX (float64 [dIn(dIn+1)/2], bias column included) and `b` = XᵀY
+ * against the one-hot labels (float64 [dIn, classes]). Sums, not means, so the coordinator just adds them.
+ */
+export interface LayerStatsMsg {
+  readonly type: 'layer-stats';
+  readonly runId: string;
+  readonly layer: number;
+  readonly count: number;
+  readonly a: WireTensor;
+  readonly b: WireTensor;
+}
+
 /** Coordinator → all: progress for dashboards (loss is the global mean over the step's samples). */
 export interface ProgressMsg {
   readonly type: 'progress';
@@ -165,7 +193,9 @@ export type Message =
   | UpdateMsg
   | ProgressMsg
   | DoneMsg
-  | ErrorMsg;
+  | ErrorMsg
+  | LayerRequestMsg
+  | LayerStatsMsg;
 
 export type MessageType = Message['type'];
 export type MessageOf<K extends MessageType> = Extract<Message, { type: K }>;

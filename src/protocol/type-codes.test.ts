@@ -16,6 +16,8 @@ describe('TYPE_CODES', () => {
       progress: 9,
       done: 10,
       error: 11,
+      'layer-request': 12,
+      'layer-stats': 13,
     });
     expect(Object.isFrozen(TYPE_CODES)).toBe(true);
   });
@@ -31,7 +33,7 @@ describe('TYPE_CODES', () => {
       expect(messageTypeOf(typeCodeOf(type))).toBe(type);
     }
     expect(messageTypeOf(0)).toBeUndefined();
-    expect(messageTypeOf(12)).toBeUndefined();
+    expect(messageTypeOf(14)).toBeUndefined();
     expect(messageTypeOf(1.5)).toBeUndefined();
   });
 

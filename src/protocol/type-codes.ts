@@ -24,6 +24,8 @@ export const TYPE_CODES = Object.freeze({
   progress: 9,
   done: 10,
   error: 11,
+  'layer-request': 12,
+  'layer-stats': 13,
 } as const satisfies Record<MessageType, number>);
 
 /** A wire code that names a message type in this protocol version. */

@@ -30,6 +30,17 @@ export const MAX_MEMBERS = 1024;
 export const MAX_EPOCHS = 1000;
 /** RunConfig.globalBatch upper bound (2^16 samples); also bounds every per-worker batch and sample count. */
 export const MAX_GLOBAL_BATCH = 65536;
+/** Most layers of a FedACnnL network (hidden layers + head): real ones have 2-4. */
+export const MAX_ANALYTIC_LAYERS = 16;
+/**
+ * Largest layer input of a FedACnnL layer, bias column included: 2048 features + 1. Its packed Gram matrix
+ * is 2049·2050/2 float64 = 16.8 MB, a quarter of the 64 MiB frame cap.
+ */
+export const MAX_ANALYTIC_INPUTS = 2049;
+/** Widest FedACnnL layer output (hidden width) in `layer-request.weights`. */
+export const MAX_ANALYTIC_OUTPUTS = 4096;
+/** Most label columns of `layer-stats.b` (classes): 256 is far above MNIST's 10. */
+export const MAX_ANALYTIC_CLASSES = 256;
 /** Protocol versions travel in a u8 header byte, so a version field above 255 is a lie. */
 const MAX_VERSION = 255;
 
@@ -39,9 +50,9 @@ const DATASETS: Readonly<Record<M.DatasetName, true>> = { mnist: true, 'fashion-
 const MODELS: Readonly<Record<M.ModelName, true>> = { mlp: true, cnn: true };
 const OPTIMIZERS: Readonly<Record<M.OptimizerName, true>> = { adam: true, 'sgd-momentum': true };
 const PARTITIONS: Readonly<Record<M.PartitionScheme, true>> = { iid: true, dirichlet: true, labels: true };
-const ALGOS: Readonly<Record<M.RunConfig['algo'], true>> = { dp: true };
+const ALGOS: Readonly<Record<M.Algo, true>> = { dp: true, fedacnnl: true };
 const REASONS: Readonly<Record<M.IncompatibilityReason, true>> = { 'peer-too-old': true, 'peer-too-new': true, 'wrong-room': true, 'not-coordinator': true };
-const DATA_CLASS = { float32: Float32Array, int32: Int32Array, uint16: Uint16Array, uint8: Uint8Array } as const;
+const DATA_CLASS = { float32: Float32Array, float64: Float64Array, int32: Int32Array, uint16: Uint16Array, uint8: Uint8Array } as const;
 /** Returned in place of a bad value; never escapes because `finish` then returns the recorded error. */
 const PLACEHOLDER_TENSOR: WireTensor = { dtype: 'uint8', shape: [0], data: new Uint8Array(0) };
 
@@ -169,6 +180,28 @@ class Fields {
     return t.data.every((x) => x >= 0) ? t : this.fail(key, 'non-negative indices', 'a negative one', t);
   }
 
+  /** A tensor of `dtype` and rank `max.length` whose every dim d_i is in [1, max_i]. */
+  shaped(key: string, dtype: WireDtype, max: readonly number[]): WireTensor {
+    return this.checkShaped(key, this.tensor(key, dtype), max);
+  }
+
+  /** An array of at most `maxItems` tensors, each as `shaped` checks. */
+  shapedList(key: string, dtype: WireDtype, maxItems: number, max: readonly number[]): WireTensor[] {
+    const ts = this.tensors(key, dtype);
+    if (ts.length > maxItems) return this.fail(key, `at most ${maxItems} tensors`, ts.length, []);
+    return ts.map((t, i) => this.checkShaped(`${key}[${i}]`, t, max));
+  }
+
+  /** Records an error when `ok` is false (a cross-field rule); returns `ok`. */
+  require(label: string, ok: boolean, want: string, got: unknown): boolean {
+    return ok || this.fail(label, want, got, false);
+  }
+
+  private checkShaped(label: string, t: WireTensor, max: readonly number[]): WireTensor {
+    const fits = t.shape.length === max.length && t.shape.every((d, i) => d >= 1 && d <= (max[i] ?? 0));
+    return fits ? t : this.fail(label, `a rank-${max.length} tensor within [${max.join(', ')}]`, `shape [${t.shape.join(', ')}]`, t);
+  }
+
   private section(label: string, ref: unknown, dtype: WireDtype): WireTensor {
     const t = typeof ref === 'number' && Number.isInteger(ref) ? this.ctx.sections[ref] : undefined;
     if (t === undefined) return this.fail(label, `a section index below ${this.ctx.sections.length}`, ref, PLACEHOLDER_TENSOR);
@@ -216,6 +249,34 @@ function parseConfig(f: Fields): M.RunConfig {
     labelsPerClient: f.int('labelsPerClient', 1, 10), // 10 = classes in MNIST and Fashion-MNIST
   };
   return config;
+}
+
+/** Packed upper-triangle length of an n×n symmetric matrix (core/analytic/packed-symmetric.ts). */
+const packedLength = (n: number): number => (n * (n + 1)) / 2;
+
+function parseLayerStats(f: Fields): M.LayerStatsMsg {
+  const m: M.LayerStatsMsg = {
+    type: 'layer-stats',
+    runId: f.id('runId'),
+    layer: f.int('layer', 0, MAX_ANALYTIC_LAYERS - 1),
+    count: f.int('count', 0, MAX_DIM),
+    a: f.shaped('a', 'float64', [packedLength(MAX_ANALYTIC_INPUTS)]),
+    b: f.shaped('b', 'float64', [MAX_ANALYTIC_INPUTS, MAX_ANALYTIC_CLASSES]),
+  };
+  const dIn = m.b.shape[0] ?? 0;
+  f.require('a', m.a.data.length === packedLength(dIn), `${packedLength(dIn)} entries (packed ${dIn}×${dIn})`, m.a.data.length);
+  return m;
+}
+
+function parseLayerRequest(f: Fields): M.LayerRequestMsg {
+  const m: M.LayerRequestMsg = {
+    type: 'layer-request',
+    runId: f.id('runId'),
+    layer: f.int('layer', 0, MAX_ANALYTIC_LAYERS - 1),
+    weights: f.shapedList('weights', 'float64', MAX_ANALYTIC_LAYERS, [MAX_ANALYTIC_INPUTS, MAX_ANALYTIC_OUTPUTS]),
+  };
+  f.require('weights', m.weights.length === m.layer, `${m.layer} solved layers`, m.weights.length);
+  return m;
 }
 
 /** One rebuilder per message type; the mapped type makes a missing message type a compile error. */
@@ -306,6 +367,8 @@ const PARSERS: { readonly [K in M.MessageType]: (f: Fields) => M.MessageOf<K> } 
     const m: M.ErrorMsg = { type: 'error', code: f.str('code'), detail: f.str('detail', MAX_TEXT_CHARS) };
     return m;
   },
+  'layer-request': parseLayerRequest,
+  'layer-stats': parseLayerStats,
 };
 
 /**

@@ -2,8 +2,11 @@
  * A tensor as it travels on the wire: CPU-resident by type (a typed array, never a tf.Tensor), so
  * "only CPU data goes on the wire" is a compile-time fact. Converting from tfjs happens in compute/.
  */
-/** uint16 carries half-precision payloads (bf16/fp16 bit patterns, see core/numeric/half-precision.ts). */
-export type WireDtype = 'float32' | 'int32' | 'uint16' | 'uint8';
+/**
+ * uint16 carries half-precision payloads (bf16/fp16 bit patterns, see core/numeric/half-precision.ts);
+ * float64 carries sums that must not round (FedACnnL's Gram statistics and solved weights).
+ */
+export type WireDtype = 'float32' | 'float64' | 'int32' | 'uint16' | 'uint8';
 
 export interface WireTensorOf<D extends WireDtype, A> {
   readonly dtype: D;
@@ -13,6 +16,7 @@ export interface WireTensorOf<D extends WireDtype, A> {
 
 export type WireTensor =
   | WireTensorOf<'float32', Float32Array>
+  | WireTensorOf<'float64', Float64Array>
   | WireTensorOf<'int32', Int32Array>
   | WireTensorOf<'uint16', Uint16Array>
   | WireTensorOf<'uint8', Uint8Array>;
@@ -25,4 +29,5 @@ export function shapeSize(shape: readonly number[]): number {
 }
 
 export const f32 = (shape: readonly number[], data: Float32Array): WireTensor => ({ dtype: 'float32', shape, data });
+export const f64 = (shape: readonly number[], data: Float64Array): WireTensor => ({ dtype: 'float64', shape, data });
 export const i32 = (shape: readonly number[], data: Int32Array): WireTensor => ({ dtype: 'int32', shape, data });
