@@ -4,6 +4,7 @@ import type { WorkerState } from '../roles/worker/state.ts';
 import type { LogEntry } from '../roles/role-host.ts';
 import type { DeviceRow, SwarmStatus } from '../ui/snapshot.ts';
 import { batchShares } from '../core/plan/batch-shares.ts';
+import { analyticPlan, layerCount } from '../roles/analytic-plan.ts';
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
@@ -22,6 +23,15 @@ export function coordinatorView(s: CoordinatorState, labels: Uint8Array, now: nu
       lastSeenMs: Math.max(0, now - m.lastSeen),
     };
   });
+  if (s.config.algo === 'fedacnnl') {
+    // One pass: a "step" is a solved layer, and the whole run is one epoch.
+    const layers = layerCount(analyticPlan(s.config, 784, 10));
+    const solved = s.analytic?.solved.length ?? 0;
+    return {
+      phase: s.phase, epoch: s.phase === 'done' ? 1 : 0, epochs: 1, step: solved, stepsPerEpoch: layers,
+      loss: null, testAccuracy: finite(s.testAccuracy), devices, startedAt: s.startedAt, endedAt: s.endedAt,
+    };
+  }
   return {
     phase: s.phase, epoch: s.epoch, epochs: s.config.epochs, step: s.step, stepsPerEpoch: s.stepsPerEpoch,
     loss: finite(s.loss), testAccuracy: finite(s.testAccuracy), devices, startedAt: s.startedAt, endedAt: s.endedAt,

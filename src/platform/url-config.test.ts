@@ -20,6 +20,12 @@ describe('parseUrlConfig', () => {
     expect(c.problems).toHaveLength(4);
     expect(c.autostart).toBe(false);
   });
+  it('accepts algo=fedacnnl and refuses an unknown algorithm', () => {
+    expect(parseUrlConfig(new URLSearchParams('algo=fedacnnl')).algo).toBe('fedacnnl');
+    const bad = parseUrlConfig(new URLSearchParams('algo=fedavg'));
+    expect(bad.algo).toBe('dp');
+    expect(bad.problems).toHaveLength(1);
+  });
   it('derives a valid PeerJS id for the coordinator', () => {
     expect(coordinatorIdFor('lab-1')).toMatch(/^[A-Za-z0-9][A-Za-z0-9_-]*$/);
   });

@@ -3,12 +3,12 @@
  * pure (URLSearchParams in, config out) and forgiving: a bad value falls back to the default and is
  * reported in `problems`, so a typo never leaves a tab blank.
  */
-import type { BackendName, DatasetName, ModelName, OptimizerName, PartitionScheme, Role } from '../protocol/messages.ts';
+import type { Algo, BackendName, DatasetName, ModelName, OptimizerName, PartitionScheme, Role } from '../protocol/messages.ts';
 
 export interface UrlConfig {
   readonly room: string | null;
   readonly role: Role | null;
-  readonly algo: 'dp';
+  readonly algo: Algo;
   readonly dataset: DatasetName;
   readonly model: ModelName;
   readonly optimizer: OptimizerName;
@@ -71,7 +71,7 @@ export function parseUrlConfig(q: URLSearchParams): UrlConfig {
   const optimizer = oneOf<OptimizerName>('optimizer', ['adam', 'sgd-momentum'], DEFAULTS.optimizer);
   return {
     room, role,
-    algo: oneOf('algo', ['dp'], 'dp'),
+    algo: oneOf<Algo>('algo', ['dp', 'fedacnnl'], 'dp'),
     dataset: oneOf<DatasetName>('dataset', ['mnist', 'fashion-mnist'], DEFAULTS.dataset),
     model: oneOf<ModelName>('model', ['mlp', 'cnn'], DEFAULTS.model),
     optimizer,

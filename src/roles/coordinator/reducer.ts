@@ -10,8 +10,10 @@ import { batchShares } from '../../core/plan/batch-shares.ts';
 import { partition } from '../../core/data/partition.ts';
 import { checkHello } from '../../protocol/handshake.ts';
 import { PROTOCOL_VERSION } from '../../protocol/version.ts';
-import type { GradientsMsg, HelloMsg, Message, RunConfig } from '../../protocol/messages.ts';
+import type { GradientsMsg, HelloMsg, LayerStatsMsg, Message, RunConfig } from '../../protocol/messages.ts';
+import { analyticPlan, type AnalyticPlan } from '../analytic-plan.ts';
 import { HEARTBEAT_INTERVAL_MS, PEER_TIMEOUT_MS, log, send, type CommonCommand } from '../commands.ts';
+import { acceptLayerStats, advanceAnalytic, startAnalytic } from './analytic-reducer.ts';
 import type { CoordinatorState, Member, PendingStep } from './state.ts';
 
 /** Evaluate test accuracy every this many steps (and at each epoch end) for the live curve. */
@@ -45,7 +47,14 @@ export interface CoordinatorContext {
   readonly trainLabels: Uint8Array;
   /** Element count of every model parameter, in order (to validate gradient messages). */
   readonly paramSizes: readonly number[];
+  /** Input columns and classes of the data set (algo 'fedacnnl'); default 784 and 10 (MNIST-shaped). */
+  readonly features?: number;
+  readonly numClasses?: number;
 }
+
+/** MNIST and Fashion-MNIST: 28×28 pixels, 10 classes. */
+const DEFAULT_FEATURES = 784;
+const DEFAULT_CLASSES = 10;
 
 export interface Out {
   readonly state: CoordinatorState;
@@ -56,7 +65,7 @@ export function initialCoordinatorState(config: RunConfig, minPeers: number, aut
   return {
     phase: 'recruiting', config, minPeers, autostart, members: {}, slots: [],
     stepsPerEpoch: Math.max(1, Math.ceil(trainCount / config.globalBatch)),
-    step: 0, epoch: 0, pending: null, loss: Number.NaN, testAccuracy: Number.NaN,
+    step: 0, epoch: 0, pending: null, analytic: null, loss: Number.NaN, testAccuracy: Number.NaN,
     startedAt: null, endedAt: null, failure: null,
   };
 }
@@ -64,6 +73,8 @@ export function initialCoordinatorState(config: RunConfig, minPeers: number, aut
 /** Builds the reducer for one coordinator; `ctx` holds the fixed facts it needs (labels, sizes). */
 export function createCoordinatorReducer(ctx: CoordinatorContext) {
   const done = (state: CoordinatorState, commands: CoordinatorCommand[] = []): Out => ({ state, commands });
+  const planOf = (s: CoordinatorState): AnalyticPlan => analyticPlan(s.config, ctx.features ?? DEFAULT_FEATURES, ctx.numClasses ?? DEFAULT_CLASSES);
+  const isAnalytic = (s: CoordinatorState): boolean => s.config.algo === 'fedacnnl';
 
   const eligible = (s: CoordinatorState): Member[] => Object.values(s.members).filter((m) => !m.excluded);
   const active = (s: CoordinatorState): Member[] => eligible(s).filter((m) => m.active);
@@ -87,6 +98,7 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     const next = { ...s, members };
     if (excluded) return done(next, [welcome, note]);
     if (s.phase === 'recruiting') return maybeAutostart(next, now, [welcome, note]);
+    if (s.phase === 'training' && isAnalytic(s)) return done(next, [welcome, note, log('info', `${from} joined mid-run: it sits this closed-form run out`)]);
     if (s.phase === 'training') return admitLate(next, from, [welcome, note]);
     return done(next, [welcome, note]);
   }
@@ -122,6 +134,11 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     const members = { ...s.members };
     ids.forEach((id, i) => { const m = members[id]; if (m) members[id] = { ...m, slot: i, active: true }; });
     const next: CoordinatorState = { ...s, phase: 'training', members, slots, startedAt: now, step: 0, epoch: 0 };
+    if (isAnalytic(s)) {
+      const assigns = ids.map((id) => send(id, assignMsg(next, members[id]?.slot ?? 0)));
+      const started = startAnalytic(next, planOf(next));
+      return done(started.state, [log('info', `closed-form training (FedACnnL) starts with ${ids.length} workers`), ...assigns, ...started.commands]);
+    }
     const share = shares(next, ids);
     const commands: CoordinatorCommand[] = [log('info', `training starts with ${ids.length} workers, ${next.stepsPerEpoch} steps per epoch`)];
     for (const id of ids) {
@@ -166,7 +183,21 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     return maybeComplete({ ...s, pending: { ...p, received } });
   }
 
+  function onLayerStats(s: CoordinatorState, from: PeerId, m: LayerStatsMsg): Out {
+    const verdict = acceptLayerStats(s, planOf(s), from, m);
+    switch (verdict.kind) {
+      case 'ok': return done(verdict.out.state, verdict.out.commands);
+      case 'ignore': return done(s, [log('warn', verdict.reason)]);
+      case 'evict': return evict(s, from, verdict.reason);
+      default: return assertNever(verdict);
+    }
+  }
+
   function maybeComplete(s: CoordinatorState): Out {
+    if (isAnalytic(s)) {
+      const out = advanceAnalytic(s, planOf(s));
+      return done(out.state, out.commands);
+    }
     const p = s.pending;
     if (p === null || !p.expected.every((id) => id in p.received)) return done(s);
     const parts = Object.values(p.received);
@@ -211,7 +242,9 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     const members = Object.fromEntries(Object.entries(s.members).filter(([k]) => k !== id));
     const p = s.pending;
     const pending = p === null ? null : { ...p, expected: p.expected.filter((x) => x !== id), received: Object.fromEntries(Object.entries(p.received).filter(([k]) => k !== id)) };
-    const out = maybeComplete({ ...s, members, pending });
+    const a = s.analytic;
+    const analytic = a === null ? null : { ...a, expected: a.expected.filter((x) => x !== id) }; // its received stats stay summed
+    const out = maybeComplete({ ...s, members, pending, analytic });
     return done(out.state, [...extra, log('warn', `${id} left: ${why}`), ...out.commands]);
   }
 
@@ -236,7 +269,7 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
   function onEvaluated(s: CoordinatorState, accuracy: number, now: number): Out {
     const next = { ...s, testAccuracy: accuracy };
     if (s.phase !== 'evaluating-final') return done(next);
-    const reason = `finished ${s.config.epochs} epochs`;
+    const reason = isAnalytic(s) ? `solved ${s.step} layers in closed form` : `finished ${s.config.epochs} epochs`;
     const fin: CoordinatorState = { ...next, phase: 'done', endedAt: now };
     const doneMsgs = eligible(fin).map((m) => send(m.id, { type: 'done', runId: s.config.runId, ok: true, reason }));
     return done(fin, [...broadcastProgress(fin, 'done'), ...doneMsgs, { type: 'finished', ok: true, reason }]);
@@ -250,11 +283,12 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     switch (msg.type) {
       case 'heartbeat': return done(seen);
       case 'gradients': return onGradients(seen, from, msg);
+      case 'layer-stats': return onLayerStats(seen, from, msg);
       case 'error':
         // A worker that cannot compute any more is out of the run: drop it so the step completes without it.
         if (msg.code === 'compute-failed') return removeMember(seen, from, `it failed: ${msg.detail}`, [{ type: 'disconnect', peer: from, reason: 'compute failed' }]);
         return done(seen, [log('warn', `${from} reported ${msg.code}: ${msg.detail}`)]);
-      case 'welcome': case 'incompatible': case 'assign': case 'start': case 'update': case 'progress': case 'done':
+      case 'welcome': case 'incompatible': case 'assign': case 'start': case 'update': case 'progress': case 'done': case 'layer-request':
         return evict(seen, from, `a worker may not send '${msg.type}'`);
       default: return assertNever(msg);
     }

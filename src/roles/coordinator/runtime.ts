@@ -2,6 +2,8 @@
  * Coordinator runtime: the coordinator reducer hosted on a transport. It keeps its own replica (to serve
  * late joiners and to measure test accuracy) and applies every update the workers apply.
  */
+import { accuracy, argmaxRows } from '../../core/analytic/dense.ts';
+import { forwardAnalytic } from '../../core/analytic/fedacnnl.ts';
 import type { PeerId } from '../../core/ids.ts';
 import type { Dataset } from '../../core/data/dataset.ts';
 import { toFloatBatch } from '../../core/data/batch.ts';
@@ -30,6 +32,9 @@ export interface CoordinatorRuntimeInit {
 /** Intermediate evaluations use this many test samples (the final one uses the whole test split). */
 const QUICK_EVAL_SAMPLES = 2000;
 
+/** Test rows forwarded per chunk by the FedACnnL evaluation (about 50 ms of work in a browser). */
+const EVAL_CHUNK_ROWS = 1000;
+
 export interface AccuracyPoint {
   readonly seconds: number;
   readonly step: number;
@@ -55,6 +60,8 @@ export class CoordinatorRuntime {
       room: init.room,
       trainLabels: init.dataset.train.labels,
       paramSizes: model.params.map((p) => p.shape.reduce((a, b) => a * b, 1)),
+      features: init.dataset.width * init.dataset.height,
+      numClasses: init.dataset.numClasses,
     });
     this.host = new RoleHost<CoordinatorState, CoordinatorEvent, CoordinatorCommand>({
       transport: init.transport,
@@ -115,8 +122,26 @@ export class CoordinatorRuntime {
   private async evaluate(step: number): Promise<void> {
     const final = this.host.getState().phase === 'evaluating-final';
     const n = final ? this.testY.length : Math.min(QUICK_EVAL_SAMPLES, this.testY.length);
-    const acc = await this.replica.accuracy(this.testX.subarray(0, n * IMAGE_PIXELS), this.testY.subarray(0, n));
+    const acc = this.init.config.algo === 'fedacnnl' ? await this.analyticAccuracy(n) : await this.replica.accuracy(this.testX.subarray(0, n * IMAGE_PIXELS), this.testY.subarray(0, n));
     this.curve.push({ seconds: this.seconds(), step, accuracy: acc });
     this.host.dispatch({ type: 'evaluated', step, accuracy: acc, now: this.host.now() });
+  }
+
+  /**
+   * Test accuracy of the solved FedACnnL layers on the first `n` test samples (float64, no tfjs), in
+   * chunks with a yield between them, so heartbeats keep flowing while this tab evaluates.
+   */
+  private async analyticAccuracy(n: number): Promise<number> {
+    const layers = this.host.getState().analytic?.solved ?? [];
+    if (layers.length === 0 || n === 0) return 0;
+    const classes = this.init.dataset.numClasses;
+    const predicted = new Int32Array(n);
+    for (let start = 0; start < n; start += EVAL_CHUNK_ROWS) {
+      const rows = Math.min(EVAL_CHUNK_ROWS, n - start);
+      const scores = forwardAnalytic({ layers }, this.testX.subarray(start * IMAGE_PIXELS, (start + rows) * IMAGE_PIXELS), rows);
+      predicted.set(argmaxRows(scores, rows, classes), start);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    return accuracy(predicted, this.testY.subarray(0, n));
   }
 }

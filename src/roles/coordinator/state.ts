@@ -1,4 +1,6 @@
 /** Coordinator state: plain data, rendered by the UI and advanced only by the reducer. */
+import type { AnalyticLayer } from '../../core/analytic/fedacnnl.ts';
+import type { GramStats } from '../../core/analytic/gram-stats.ts';
 import type { PeerId } from '../../core/ids.ts';
 import type { DeviceInfo, RunConfig } from '../../protocol/messages.ts';
 
@@ -28,6 +30,17 @@ export interface PendingStep {
   readonly received: Readonly<Record<string, StepContribution>>;
 }
 
+/** The FedACnnL layer being collected (algo 'fedacnnl'): who must answer, who has, and the running sum. */
+export interface AnalyticRound {
+  /** Layer being collected; equals `solved.length` (all layers solved: the run is evaluating or done). */
+  readonly layer: number;
+  readonly solved: readonly AnalyticLayer[];
+  readonly expected: readonly PeerId[];
+  readonly received: readonly PeerId[];
+  /** Validated float64 sum of the received workers' statistics. */
+  readonly sum: GramStats;
+}
+
 export interface CoordinatorState {
   readonly phase: CoordinatorPhase;
   readonly config: RunConfig;
@@ -42,6 +55,8 @@ export interface CoordinatorState {
   readonly step: number;
   readonly epoch: number;
   readonly pending: PendingStep | null;
+  /** FedACnnL progress; null for 'dp' runs and before a 'fedacnnl' run starts. */
+  readonly analytic: AnalyticRound | null;
   readonly loss: number;
   readonly testAccuracy: number;
   readonly startedAt: number | null;

@@ -3,6 +3,7 @@
  * partition, builds its replica from `start`, and then loops: compute the gradient for step t on its batch
  * share, send it, apply the coordinator's mean gradient, repeat.
  */
+import type { GramStats } from '../../core/analytic/gram-stats.ts';
 import type { PeerId } from '../../core/ids.ts';
 import { assertNever } from '../../core/result.ts';
 import { PROTOCOL_VERSION } from '../../protocol/version.ts';
@@ -16,6 +17,8 @@ export type WorkerEvent =
   | { readonly type: 'peer-left'; readonly peer: PeerId; readonly reason: string; readonly now: number }
   | { readonly type: 'tick'; readonly now: number }
   | { readonly type: 'gradients-ready'; readonly step: number; readonly count: number; readonly lossSum: number; readonly grads: readonly Float32Array[]; readonly now: number }
+  /** algo 'fedacnnl': this worker's statistics of `layer` are ready. */
+  | { readonly type: 'layer-stats-ready'; readonly layer: number; readonly stats: GramStats; readonly now: number }
   | { readonly type: 'job-failed'; readonly detail: string; readonly now: number };
 
 export type WorkerCommand =
@@ -24,6 +27,8 @@ export type WorkerCommand =
   | { readonly type: 'init-replica'; readonly start: StartMsg }
   | { readonly type: 'apply-update'; readonly grads: readonly Float32Array[] }
   | { readonly type: 'compute-gradients'; readonly step: number; readonly batchSize: number }
+  /** algo 'fedacnnl': run the partition through the solved `weights` and accumulate layer `layer`'s statistics. */
+  | { readonly type: 'accumulate-layer'; readonly layer: number; readonly weights: readonly Float64Array[] }
   | { readonly type: 'finished'; readonly ok: boolean; readonly reason: string };
 
 export interface WorkerContext {
@@ -84,7 +89,12 @@ export function createWorkerReducer(ctx: WorkerContext) {
         ]);
       case 'error':
         return done(s, [log('warn', `coordinator says ${msg.code}: ${msg.detail}`)]);
-      case 'hello': case 'gradients':
+      case 'layer-request': {
+        if (!runOk(msg.runId) || s.config?.algo !== 'fedacnnl') return done(s, [log('warn', `layer-request for an unknown run ignored`)]);
+        const weights = msg.weights.flatMap((w) => (w.data instanceof Float64Array ? [w.data] : []));
+        return done({ ...s, phase: 'training', step: msg.layer, working: msg.layer }, [{ type: 'accumulate-layer', layer: msg.layer, weights }]);
+      }
+      case 'hello': case 'gradients': case 'layer-stats':
         return done(s, [log('warn', `unexpected '${msg.type}' from the coordinator ignored`)]);
       default:
         return assertNever(msg);
@@ -115,6 +125,15 @@ export function createWorkerReducer(ctx: WorkerContext) {
         return done({ ...s, working: null }, [
           send(s.coordinator, { type: 'gradients', runId: s.config.runId, step: e.step, count: e.count, lossSum: e.lossSum, grads }),
         ]);
+      }
+      case 'layer-stats-ready': {
+        if (s.config === null || e.layer !== s.working) return done(s, [log('warn', `statistics of layer ${e.layer} dropped`)]);
+        const { stats } = e;
+        return done({ ...s, working: null }, [send(s.coordinator, {
+          type: 'layer-stats', runId: s.config.runId, layer: e.layer, count: stats.count,
+          a: { dtype: 'float64', shape: [stats.aUpper.length], data: stats.aUpper },
+          b: { dtype: 'float64', shape: [stats.dIn, stats.dOut], data: stats.b },
+        })]);
       }
       case 'job-failed':
         return fail(s, `compute failed: ${e.detail}`, [send(s.coordinator, { type: 'error', code: 'compute-failed', detail: e.detail })]);

@@ -8,6 +8,7 @@ import { ensureTrainable, getModel } from '../../compute/models.ts';
 import { Replica } from '../../compute/replica.ts';
 import type { DeviceInfo, StartMsg } from '../../protocol/messages.ts';
 import type { Transport } from '../../transport/transport.ts';
+import { ANALYTIC_CHUNK_ROWS, analyticPlan, layerAccumulator, weightsFit } from '../analytic-plan.ts';
 import { RoleHost } from '../role-host.ts';
 import { BatchSampler } from './batch-sampler.ts';
 import { createWorkerReducer, initialWorkerState, type WorkerCommand, type WorkerEvent } from './reducer.ts';
@@ -27,6 +28,8 @@ export class WorkerRuntime {
   readonly host: RoleHost<WorkerState, WorkerEvent, WorkerCommand>;
   private replica: Replica | null = null;
   private sampler: BatchSampler | null = null;
+  /** The partition's sample indices (algo 'fedacnnl' reads all of them for every layer). */
+  private indices: Int32Array | null = null;
 
   constructor(private readonly init: WorkerRuntimeInit) {
     const reduce = createWorkerReducer({ room: init.room, device: init.device });
@@ -56,6 +59,12 @@ export class WorkerRuntime {
     switch (c.type) {
       case 'set-partition':
         this.sampler = new BatchSampler(c.indices, (c.config.seed ^ hashString(this.init.transport.self)) >>> 0);
+        this.indices = c.indices;
+        return true;
+      case 'accumulate-layer':
+        // Detached: a whole partition takes seconds, and the serial queue must keep sending heartbeats meanwhile.
+        // The job reports through events (layer-stats-ready / job-failed) and never throws.
+        void this.accumulateLayer(c.layer, c.weights);
         return true;
       case 'init-replica':
         await this.initReplica(c.start);
@@ -91,6 +100,27 @@ export class WorkerRuntime {
     return this.replica;
   }
 
+  /** FedACnnL: this partition's statistics of `layer`, accumulated chunk by chunk in float64. */
+  private async accumulateLayer(layer: number, weights: readonly Float64Array[]): Promise<void> {
+    const now = (): number => this.host.now();
+    try {
+      const config = this.host.getState().config;
+      if (config === null || this.indices === null) throw new Error('no partition assigned');
+      const { dataset } = this.init;
+      const plan = analyticPlan(config, dataset.width * dataset.height, dataset.numClasses);
+      if (!weightsFit(plan, layer, weights)) throw new Error(`layer-request ${layer} carries weights that do not fit the network`);
+      const acc = layerAccumulator(plan, layer, weights);
+      for (let start = 0; start < this.indices.length; start += ANALYTIC_CHUNK_ROWS) {
+        const { x, y, count } = toFloatBatch(dataset.train, this.indices, start, ANALYTIC_CHUNK_ROWS);
+        acc.add(x, count, y);
+        await yieldToEventLoop();
+      }
+      this.host.dispatch({ type: 'layer-stats-ready', layer, stats: acc.stats(), now: now() });
+    } catch (e) {
+      this.host.dispatch({ type: 'job-failed', detail: String(e), now: now() });
+    }
+  }
+
   private async computeGradients(step: number, batchSize: number): Promise<void> {
     const now = (): number => this.host.now();
     try {
@@ -104,6 +134,9 @@ export class WorkerRuntime {
     }
   }
 }
+
+/** Lets the event loop run (heartbeats, other tabs' messages) between chunks of a long accumulation. */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 /** FNV-1a, to derive a per-worker sampling seed from its id. */
 function hashString(s: string): number {
