@@ -1,7 +1,7 @@
 /**
  * The foundation's end-to-end proof: four real Chromium tabs join one room through a loopback PeerServer,
  * train MNIST data-parallel over real WebRTC data channels, and reach 90% test accuracy — while a rogue
- * tab that sends garbage is dropped and training goes on.
+ * tab that sends garbage (or floods) is dropped and training goes on.
  */
 import { expect, test } from '@playwright/test';
 import { openTab, status, uniqueRoom, waitForStatus } from './fixtures/swarm.ts';
@@ -23,12 +23,13 @@ test('4 tabs train MNIST data-parallel over WebRTC to >= 90% accuracy; a garbage
   await rogue.goto(`/rogue.html?room=${room}`);
   const rogueReport = await rogue.evaluate(() => window.rogue.attack());
   expect(rogueReport.sent).toBeGreaterThan(0);
-  expect(rogueReport.ids).toHaveLength(3);
+  expect(rogueReport.ids).toHaveLength(4);
   await waitForStatus(coord, (s) => rogueReport.ids.every((id) => !s.peers.includes(id)), 20_000, 'rogues to be dropped');
   const afterRogue = await status(coord);
   for (const id of rogueReport.ids) expect(afterRogue.log.some((l) => l.text.includes(id) && l.level !== 'info'), `log names ${id}`).toBe(true);
   expect(afterRogue.phase).toBe('training');
   expect(afterRogue.devices.map((d) => d.id)).not.toContain(rogueReport.ids[2]);
+  expect(afterRogue.log.some((l) => l.text.includes(`${rogueReport.ids[3]} sends too many messages`))).toBe(true);
 
   const final = await waitForStatus(coord, (s) => s.phase === 'done', 200_000, 'training to finish');
   expect(final.testAccuracy).not.toBeNull();

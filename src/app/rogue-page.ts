@@ -2,7 +2,8 @@
  * Test page: a hostile peer. `window.rogue.attack()` connects to the room's coordinator three times, each
  * with a fresh id, and misbehaves in a different layer each time: (1) bytes that break the chunk framing,
  * (2) well-chunked bytes that are not a valid frame, (3) a valid hello followed by a message only a
- * coordinator may send (a forged `start`). The e2e test checks that each rogue is dropped and training goes on.
+ * coordinator may send (a forged `start`), (4) a valid hello followed by a flood of heartbeats beyond the
+ * inbound rate limit. The e2e test checks that each rogue is dropped and training goes on.
  */
 import { peerIdFrom, type PeerId } from '../core/ids.ts';
 import { encodeMessage } from '../protocol/codec.ts';
@@ -41,6 +42,8 @@ function randomBytes(n: number): Uint8Array {
 }
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** More than the coordinator's inbound burst (roles/rate-limit.ts: 2000) in well under a second. */
+const FLOOD_MESSAGES = 3000;
 
 async function attack(): Promise<RogueReport> {
   const ids: PeerId[] = [];
@@ -62,8 +65,15 @@ async function attack(): Promise<RogueReport> {
   const junk = { dtype: 'float32' as const, shape: [3], data: new Float32Array([1, 2, 3]) };
   const forged = { type: 'start' as const, runId: 'forged', step: 0, epoch: 0, optimizerStep: 0, batchSize: 1, params: [junk], slots: [] };
   await t3.send(coordinator, encodeMessage(forged)).then(() => sent++, () => undefined);
+  // 4. A proper hello, then a flood of well-formed heartbeats (beyond the per-peer rate limit).
+  const t4 = await open();
+  ids.push(t4.self);
+  await t4.send(coordinator, encodeMessage({ type: 'hello', protocolVersion: PROTOCOL_VERSION, role: 'worker', room, device }));
+  const beat = encodeMessage({ type: 'heartbeat', sentAt: 1 });
+  const flood = Array.from({ length: FLOOD_MESSAGES }, () => t4.send(coordinator, beat).then(() => sent++, () => undefined));
+  await Promise.all(flood);
   await pause(1500);
-  for (const t of [t1, t2, t3]) await t.close();
+  for (const t of [t1, t2, t3, t4]) await t.close();
   return { ids, sent };
 }
 

@@ -9,6 +9,7 @@ import type { Message } from '../protocol/messages.ts';
 import { PROTOCOL_VERSION } from '../protocol/version.ts';
 import type { Transport, TransportEvent } from '../transport/transport.ts';
 import { HEARTBEAT_INTERVAL_MS, type CommonCommand, type LogLevel } from './commands.ts';
+import { PeerRateLimiter } from './rate-limit.ts';
 import { SerialQueue } from './serial-queue.ts';
 
 export interface LogEntry {
@@ -45,6 +46,9 @@ export class RoleHost<S, E, C extends { readonly type: string }> {
   private timer: ReturnType<typeof setInterval> | null = null;
   /** The latest send to each peer, so a disconnect can let it flush first. */
   private readonly lastSend = new Map<PeerId, Promise<void>>();
+  private readonly inboundLimit = new PeerRateLimiter();
+  /** Peers already being dropped for flooding (their queued messages are ignored until they are gone). */
+  private readonly flooding = new Set<PeerId>();
   readonly logs: LogEntry[] = [];
   readonly now: () => number;
 
@@ -142,7 +146,11 @@ export class RoleHost<S, E, C extends { readonly type: string }> {
     switch (e.type) {
       case 'message': this.onBytes(e.from, e.bytes, now); return;
       case 'peer-connected': return;
-      case 'peer-disconnected': this.dispatch({ type: 'peer-left', peer: e.peer, reason: e.reason, now }); return;
+      case 'peer-disconnected':
+        this.inboundLimit.forget(e.peer);
+        this.flooding.delete(e.peer);
+        this.dispatch({ type: 'peer-left', peer: e.peer, reason: e.reason, now });
+        return;
       case 'error':
         this.log('warn', `transport: ${e.error.kind}${e.error.peer === undefined ? '' : ` from ${e.error.peer}`}: ${e.error.message}`);
         if (e.error.peer !== undefined) this.dispatch({ type: 'peer-left', peer: e.error.peer, reason: e.error.kind, now });
@@ -152,6 +160,15 @@ export class RoleHost<S, E, C extends { readonly type: string }> {
   }
 
   private onBytes(from: PeerId, bytes: Uint8Array, now: number): void {
+    if (this.flooding.has(from)) return;
+    if (!this.inboundLimit.take(from, now)) {
+      this.flooding.add(from);
+      this.log('error', `${from} sends too many messages: dropping the peer`);
+      void this.sendMessage(from, { type: 'error', code: 'rate-limited', detail: 'too many messages' });
+      this.disconnectAfterFlush(from, 'rate limit exceeded');
+      this.dispatch({ type: 'peer-left', peer: from, reason: 'rate limit exceeded', now });
+      return;
+    }
     const r = decodeMessage(bytes);
     if (r.ok) {
       this.dispatch({ type: 'message', from, msg: r.value, now });
