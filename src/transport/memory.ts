@@ -16,8 +16,15 @@
 import type { PeerId } from '../core/ids.ts';
 import { TransportError } from './transport.ts';
 import { MemoryTransport, type MemoryHubPort } from './memory-endpoint.ts';
+import { createRng } from '../core/rng.ts';
 
 /** Chunk size of the memory hub, header included: PeerJS's portable 16 KiB, so chunking really happens. */
+/** Uniform [0, 1) draws from the project's seeded PRNG, to make delivery order reproducible. */
+function seededUniform(seed: number): () => number {
+  const rng = createRng(seed);
+  return () => rng.next();
+}
+
 export const MEMORY_CHUNK_BYTES = 16 * 1024;
 
 /** Options of `createMemoryHub`. */
@@ -62,18 +69,6 @@ interface Pair {
   readonly items: Queued[];
 }
 
-/** mulberry32: a tiny seeded PRNG, enough to make delivery order reproducible. Returns [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const undirected = (a: PeerId, b: PeerId): string => (a < b ? `${a} ${b}` : `${b} ${a}`);
 const directed = (from: PeerId, to: PeerId): string => `${from}>${to}`;
 
@@ -89,7 +84,7 @@ class Hub implements MemoryHub, MemoryHubPort {
 
   constructor(private readonly init: MemoryHubInit) {
     this.chunkBytes = init.chunkBytes ?? MEMORY_CHUNK_BYTES;
-    this.random = init.seed === undefined ? undefined : mulberry32(init.seed);
+    this.random = init.seed === undefined ? undefined : seededUniform(init.seed);
   }
 
   createTransport(id: PeerId): MemoryTransport {
