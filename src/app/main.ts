@@ -51,6 +51,7 @@ function status(): SwarmStatus {
     backendMeasurements: choice?.measurements ?? [], peers: membership ? [...membership.transport.peers()] : [],
     phase, epoch: 0, epochs: cfg.epochs, step: 0, stepsPerEpoch: 0, loss: null, testAccuracy: null,
     bytesSent: 0, bytesReceived: 0, devices: [], curve: [], lossCurve: [], startedAt: null, endedAt: null, error, log: bootLog,
+    clients: [], analytic: null, meanLocalAccuracy: null, meanPersonalAccuracy: null,
   };
   if (membership === null) return base;
   const stats = membership.remoteStats();
@@ -99,7 +100,8 @@ async function boot(): Promise<void> {
   const config: RunConfig = {
     runId: `run-${Date.now().toString(36)}`, algo: cfg.algo, dataset: cfg.dataset, model: cfg.model, optimizer: cfg.optimizer,
     learningRate: cfg.learningRate, epochs: cfg.epochs, globalBatch: cfg.globalBatch, seed: cfg.seed, partition: cfg.partition,
-    alpha: cfg.alpha, labelsPerClient: cfg.labelsPerClient,
+    alpha: cfg.alpha, labelsPerClient: cfg.labelsPerClient, clients: cfg.clients, trainLimit: cfg.trainLimit, groups: cfg.groups,
+    localEpochs: cfg.localEpochs, localBatch: cfg.localBatch, masking: cfg.masking,
   };
   membership = await joinRoom({
     room, role: cfg.role, coordinatorId: peerIdFrom(coordinatorIdFor(room)) satisfies PeerId, device, dataset, config,

@@ -18,14 +18,18 @@ const BETA2 = 0.999;
 const EPSILON = 1e-8;
 const MOMENTUM = 0.9;
 
-/** Slots per parameter: Adam keeps m and v, SGD-momentum keeps the velocity. */
+/** Slots per parameter: Adam keeps m and v, SGD-momentum keeps the velocity, plain SGD keeps nothing. */
 export function slotsPerParam(name: OptimizerName): number {
-  return name === 'adam' ? 2 : 1;
+  switch (name) {
+    case 'adam': return 2;
+    case 'sgd-momentum': return 1;
+    case 'sgd': return 0;
+  }
 }
 
 /**
  * Applies one update in place to `params` (variables) and `slots` (variables, laid out as
- * [slot0 of every param..., slot1 of every param...]). `step` is the 1-based index of this update.
+ * [slot0 of every param..., slot1 of every param...]; none for 'sgd'). `step` is the 1-based index of this update.
  */
 export function applyUpdate(
   spec: OptimizerSpec,
@@ -51,6 +55,9 @@ export function applyUpdate(
         m.assign(m1);
         v.assign(v1);
         p.assign(tf.sub(p, tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), EPSILON)), spec.learningRate)));
+      } else if (spec.name === 'sgd') {
+        // Plain SGD (FedAvg's ClientUpdate): p ← p − lr·g, no state.
+        p.assign(tf.sub(p, tf.mul(g, spec.learningRate)));
       } else {
         const vel = slots[i];
         if (vel === undefined) throw new Error(`missing momentum slot ${i}`);

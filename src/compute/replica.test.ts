@@ -57,4 +57,41 @@ describe('Replica', () => {
     r.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
+  it("a plain 'sgd' replica keeps no slots and steps p − lr·g", async () => {
+    const m = getModel('mlp');
+    const p0 = initialParams(m, 5);
+    const r = new Replica(m, { name: 'sgd', learningRate: 0.5 }, p0, null, 0);
+    const { x, y } = batch(10);
+    const g = await r.gradients(x, y);
+    r.applyGradients(g.grads);
+    const snap = await r.snapshot();
+    expect(snap.slots).toEqual([]);
+    expect(snap.optimizerStep).toBe(1);
+    const want = p0.map((p, i) => Float32Array.from(p, (v, j) => v - 0.5 * (g.grads[i]?.[j] ?? 0)));
+    snap.params.forEach((p, i) => { p.forEach((v, j) => { expect(Math.abs(v - (want[i]?.[j] ?? Number.NaN))).toBeLessThan(1e-6); }); });
+    r.dispose();
+  });
+  it('setParams replaces the parameters, keeps slots and step, and rejects a mismatch without changing anything', async () => {
+    const before = tf.memory().numTensors;
+    const m = getModel('mlp');
+    const r = new Replica(m, { name: 'sgd-momentum', learningRate: 0.1 }, initialParams(m, 6), null, 0);
+    const { x, y } = batch(10);
+    r.applyGradients((await r.gradients(x, y)).grads);
+    const old = await r.snapshot();
+    const next = initialParams(m, 7);
+    r.setParams(next);
+    const snap = await r.snapshot();
+    expect(snap.params).toEqual(next);
+    expect(snap.slots).toEqual(old.slots);
+    expect(snap.optimizerStep).toBe(1);
+    // The replica now computes with the new parameters: same gradients as a fresh replica built from them.
+    const fresh = new Replica(m, { name: 'sgd', learningRate: 0.1 }, next, null, 0);
+    expect((await r.gradients(x, y)).grads).toEqual((await fresh.gradients(x, y)).grads);
+    fresh.dispose();
+    expect(() => { r.setParams(next.slice(1)); }).toThrow(RangeError);
+    expect(() => { r.setParams([...next.slice(0, 3), new Float32Array(9)]); }).toThrow(RangeError);
+    expect((await r.snapshot()).params).toEqual(next);
+    r.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });

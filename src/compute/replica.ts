@@ -90,6 +90,25 @@ export class Replica {
     return y.length === 0 ? 0 : correct / y.length;
   }
 
+  /**
+   * Replaces the parameters in place (FedAvg: a new global model each round), keeping optimizer slots and
+   * step. Callers validate untrusted arrays first; a wrong count or length is a programmer error here.
+   * @throws RangeError when the count or any length does not match the model.
+   */
+  setParams(params: readonly Float32Array[]): void {
+    const specs = this.model.params;
+    if (params.length !== specs.length) throw new RangeError(`expected ${specs.length} parameter arrays, got ${params.length}`);
+    specs.forEach((spec, i) => {
+      const size = spec.shape.reduce((a, b) => a * b, 1);
+      const len = params[i]?.length ?? -1;
+      if (len !== size) throw new RangeError(`parameter ${i} (${spec.name}) has ${len} values, expected ${size}`);
+    });
+    // Checked everything before assigning anything, so a throw leaves the replica unchanged.
+    tf.tidy(() => {
+      specs.forEach((spec, i) => { this.params[i]?.assign(tf.tensor(params[i] ?? [], [...spec.shape])); });
+    });
+  }
+
   /** CPU copies of parameters and slots, for the wire (late joiners, resync, checkpoints). */
   async snapshot(): Promise<{ params: Float32Array[]; slots: Float32Array[]; optimizerStep: number }> {
     const params = await Promise.all(this.params.map((p) => p.data() as Promise<Float32Array>));

@@ -22,6 +22,13 @@ export interface UrlConfig {
   readonly partition: PartitionScheme;
   readonly alpha: number;
   readonly labelsPerClient: number;
+  /** Federated runs: clients in total (0 = one per tab), rows used (0 = all), pFedACnnL groups, FedAvg's local work, masking. */
+  readonly clients: number;
+  readonly trainLimit: number;
+  readonly groups: number;
+  readonly localEpochs: number;
+  readonly localBatch: number;
+  readonly masking: boolean;
   readonly problems: readonly string[];
 }
 
@@ -30,11 +37,11 @@ const ROOM_RE = /^[A-Za-z0-9_-]{1,40}$/;
 
 export const DEFAULTS = {
   dataset: 'mnist', model: 'mlp', optimizer: 'adam', epochs: 3, globalBatch: 128, minPeers: 0, seed: 1,
-  partition: 'iid', alpha: 0.5, labelsPerClient: 2,
+  partition: 'iid', alpha: 0.5, labelsPerClient: 2, clients: 0, trainLimit: 0, groups: 4, localEpochs: 1, localBatch: 32,
 } as const;
 
 /** Default learning rates: Adam's usual 1e-3 is slow on 3 epochs of 8k samples; 2e-3 converges reliably. */
-const DEFAULT_LR: Readonly<Record<OptimizerName, number>> = { adam: 0.002, 'sgd-momentum': 0.05 };
+const DEFAULT_LR: Readonly<Record<OptimizerName, number>> = { adam: 0.002, 'sgd-momentum': 0.05, sgd: 0.05 };
 
 export function parseUrlConfig(q: URLSearchParams): UrlConfig {
   const problems: string[] = [];
@@ -68,10 +75,12 @@ export function parseUrlConfig(q: URLSearchParams): UrlConfig {
     if (names.includes(backendRaw)) backend = backendRaw as BackendName;
     else problems.push(`backend=${backendRaw} is not one of webgpu|webgl|wasm|cpu|auto; choosing automatically`);
   }
-  const optimizer = oneOf<OptimizerName>('optimizer', ['adam', 'sgd-momentum'], DEFAULTS.optimizer);
+  const algo = oneOf<Algo>('algo', ['dp', 'fedacnnl', 'pfedacnnl', 'fedavg'], 'dp');
+  // FedAvg's local optimizer is plain SGD (spec §4.7: lr 0.05, 1 local epoch) unless one is asked for.
+  const optimizer = oneOf<OptimizerName>('optimizer', ['adam', 'sgd-momentum', 'sgd'], algo === 'fedavg' ? 'sgd' : DEFAULTS.optimizer);
+  const flag = (key: string): boolean => q.get(key) === '1' || q.get(key) === 'true';
   return {
-    room, role,
-    algo: oneOf<Algo>('algo', ['dp', 'fedacnnl'], 'dp'),
+    room, role, algo,
     dataset: oneOf<DatasetName>('dataset', ['mnist', 'fashion-mnist'], DEFAULTS.dataset),
     model: oneOf<ModelName>('model', ['mlp', 'cnn'], DEFAULTS.model),
     optimizer,
@@ -81,10 +90,16 @@ export function parseUrlConfig(q: URLSearchParams): UrlConfig {
     minPeers: num('minPeers', DEFAULTS.minPeers, 0, 256),
     seed: num('seed', DEFAULTS.seed, 0, 2 ** 31 - 1),
     backend,
-    autostart: q.get('autostart') === '1' || q.get('autostart') === 'true',
+    autostart: flag('autostart'),
     partition: oneOf<PartitionScheme>('partition', ['iid', 'dirichlet', 'labels'], DEFAULTS.partition),
     alpha: num('alpha', DEFAULTS.alpha, 1e-3, 1000, false),
     labelsPerClient: num('labels', DEFAULTS.labelsPerClient, 1, 10),
+    clients: num('clients', DEFAULTS.clients, 0, 1000),
+    trainLimit: num('trainLimit', DEFAULTS.trainLimit, 0, 1_000_000),
+    groups: num('groups', DEFAULTS.groups, 1, 16),
+    localEpochs: num('localEpochs', DEFAULTS.localEpochs, 1, 1000),
+    localBatch: num('localBatch', DEFAULTS.localBatch, 1, 65536),
+    masking: flag('masking'),
     problems,
   };
 }

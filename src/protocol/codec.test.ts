@@ -5,7 +5,7 @@ import { encodeFrame, HEADER_BYTES } from './frame.ts';
 import type { Message, MessageOf, MessageType } from './messages.ts';
 import { TYPE_CODES } from './type-codes.ts';
 import { PROTOCOL_VERSION } from './version.ts';
-import { f32, f64, i32 } from './wire-tensor.ts';
+import { f32, f64, i32, u8 } from './wire-tensor.ts';
 import { createRng } from '../core/rng.ts';
 
 /** Seeded uniform [0, 1) draws so every fuzz run sees the same bytes. */
@@ -42,6 +42,12 @@ const config = {
   partition: 'dirichlet',
   alpha: 0.5,
   labelsPerClient: 2,
+  clients: 20,
+  trainLimit: 0,
+  groups: 4,
+  localEpochs: 1,
+  localBatch: 32,
+  masking: true,
 } as const;
 
 /** One message of every type: a new message type without a fixture here fails to compile. */
@@ -50,7 +56,10 @@ const FIXTURES: { readonly [K in MessageType]: MessageOf<K> } = {
   welcome: { type: 'welcome', protocolVersion: PROTOCOL_VERSION, coordinator: 'swarm-lab-7', members: ['w1', 'w_2'] },
   incompatible: { type: 'incompatible', reason: 'peer-too-new', protocolVersion: PROTOCOL_VERSION },
   heartbeat: { type: 'heartbeat', sentAt: 1234.5 },
-  assign: { type: 'assign', config, indices: i32([5], Int32Array.of(0, 7, 59999, 3, 12)) },
+  assign: {
+    type: 'assign', config, indices: i32([5], Int32Array.of(0, 7, 59999, 3, 12)),
+    clientIds: i32([2], Int32Array.of(3, 17)), offsets: i32([3], Int32Array.of(0, 2, 5)), clientGroups: i32([2], Int32Array.of(1, 0)),
+  },
   start: {
     type: 'start',
     runId: 'run-1',
@@ -66,11 +75,22 @@ const FIXTURES: { readonly [K in MessageType]: MessageOf<K> } = {
   progress: { type: 'progress', runId: 'run-1', phase: 'training', epoch: 1, step: 10, loss: 0.6931, testAccuracy: 0.875 },
   done: { type: 'done', runId: 'run-1', ok: false, reason: 'coordinator stopped the run' },
   error: { type: 'error', code: 'protocol-violation', detail: 'malformed: "ünïcødé" ✓' },
-  'layer-request': { type: 'layer-request', runId: 'run-1', layer: 1, weights: [f64([3, 2], Float64Array.of(0.1, -0.2, 1 / 3, 1e-300, -0, 2 ** 60))] },
-  'layer-stats': {
-    type: 'layer-stats', runId: 'run-1', layer: 1, count: 2,
-    a: f64([6], Float64Array.of(5, 1 / 3, 2, 7, 1, 2)), b: f64([3, 2], Float64Array.of(1, 0, 0.1 + 0.2, 1, 1, 1)),
+  'layer-request': {
+    type: 'layer-request', runId: 'run-1', layer: 1, weights: [f64([3, 2], Float64Array.of(0.1, -0.2, 1 / 3, 1e-300, -0, 2 ** 60))],
+    groups: 2, roster: ['w1', 'w_2'], rosterKeys: u8([2, 65], Uint8Array.from({ length: 130 }, (_, i) => (i % 65 === 0 ? 4 : i))),
   },
+  'layer-stats': {
+    type: 'layer-stats', runId: 'run-1', layer: 1, counts: i32([1], Int32Array.of(2)),
+    a: f64([1, 6], Float64Array.of(5, 1 / 3, 2, 7, 1, 2)), b: f64([1, 3, 2], Float64Array.of(1, 0, 0.1 + 0.2, 1, 1, 1)),
+  },
+  'mask-key': { type: 'mask-key', runId: 'run-1', publicKey: u8([65], Uint8Array.from({ length: 65 }, (_, i) => (i === 0 ? 4 : 255 - i))) },
+  'masked-stats': { type: 'masked-stats', runId: 'run-1', layer: 0, ring: f64([3], Float64Array.of(0, 2 ** 52 - 1, 12345)) },
+  'unmask-request': { type: 'unmask-request', runId: 'run-1', layer: 1, dropped: ['w_2'] },
+  'mask-reveal': { type: 'mask-reveal', runId: 'run-1', layer: 1, dropped: ['w_2'], keys: u8([1, 32], Uint8Array.from({ length: 32 }, (_, i) => i * 7)) },
+  personalize: { type: 'personalize', runId: 'run-1', weights: [f64([2, 2], Float64Array.of(1, 2, 3, 4))], groupHeads: f64([1, 2, 2], Float64Array.of(4, 3, 2, 1)) },
+  'client-report': { type: 'client-report', runId: 'run-1', clients: f64([1, 6], Float64Array.of(3, 120, 0.9, NaN, Infinity, 0)) },
+  'fedavg-round': { type: 'fedavg-round', runId: 'run-1', round: 2, params: [f32([2], Float32Array.of(0.5, -0.5))] },
+  'fedavg-update': { type: 'fedavg-update', runId: 'run-1', round: 2, count: 96, lossSum: 40.5, params: [f32([2], Float32Array.of(0.25, -0.75))] },
 };
 const ALL: readonly Message[] = Object.values(FIXTURES);
 
@@ -130,7 +150,7 @@ describe('golden bytes', () => {
   it('writes the header byte by byte as docs/PROTOCOL.md says', () => {
     const bytes = encodeMessage(FIXTURES.heartbeat);
     // magic 'SWRM' | version 2 | type 4 (heartbeat) | flags 0 | metadata length 62 (u32 LE) | 0 sections | reserved 0
-    expect(hex(bytes.subarray(0, HEADER_BYTES))).toMatchInlineSnapshot(`"53 57 52 4d 02 04 00 00 3e 00 00 00 00 00 00 00"`);
+    expect(hex(bytes.subarray(0, HEADER_BYTES))).toMatchInlineSnapshot(`"53 57 52 4d 03 04 00 00 3e 00 00 00 00 00 00 00"`);
     const meta = '{"message":{"type":"heartbeat","sentAt":1234.5},"sections":[]}';
     expect(new TextDecoder().decode(bytes.subarray(HEADER_BYTES, HEADER_BYTES + 62))).toBe(meta);
     expect(Array.from(bytes.subarray(HEADER_BYTES + 62))).toEqual([0, 0]); // zero padding to 80
@@ -142,7 +162,7 @@ describe('golden bytes', () => {
     // to offset 184; then the float32 section [1, -2] little-endian: 00 00 80 3f, 00 00 00 c0
     const m: Message = { type: 'update', runId: 'r', step: 1, epoch: 0, nextBatchSize: 2, grads: [f32([2], Float32Array.of(1, -2))] };
     expect(hexRows(encodeMessage(m))).toMatchInlineSnapshot(`
-      "53 57 52 4d 02 08 00 00 a5 00 00 00 01 00 00 00
+      "53 57 52 4d 03 08 00 00 a5 00 00 00 01 00 00 00
       7b 22 6d 65 73 73 61 67 65 22 3a 7b 22 74 79 70
       65 22 3a 22 75 70 64 61 74 65 22 2c 22 72 75 6e
       49 64 22 3a 22 72 22 2c 22 73 74 65 70 22 3a 31
@@ -301,7 +321,7 @@ function* fieldMutations(rand: () => number, n: number): Generator<Uint8Array> {
     const target = key === 'device' || key === 'config' ? (meta.message[key] as Record<string, unknown>) : meta.message;
     const targetKeys = Object.keys(target);
     target[targetKeys[Math.floor(rand() * targetKeys.length)]!] = hostile[Math.floor(rand() * hostile.length)];
-    const sections = 'grads' in m ? m.grads : 'indices' in m ? [m.indices] : 'params' in m ? [...m.params, ...m.slots] : [];
+    const sections = 'grads' in m ? m.grads : 'indices' in m ? [m.indices] : m.type === 'start' ? [...m.params, ...m.slots] : [];
     yield encodeFrame(m.type, JSON.stringify(meta.message), sections);
   }
 }

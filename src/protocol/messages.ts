@@ -11,10 +11,15 @@ export type Role = 'coordinator' | 'worker';
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 export type DatasetName = 'mnist' | 'fashion-mnist';
 export type ModelName = 'mlp' | 'cnn';
-export type OptimizerName = 'adam' | 'sgd-momentum';
+/** 'sgd' is plain SGD (FedAvg's local optimizer); 'sgd-momentum' uses momentum 0.9. */
+export type OptimizerName = 'adam' | 'sgd-momentum' | 'sgd';
 export type PartitionScheme = 'iid' | 'dirichlet' | 'labels';
-/** 'dp': synchronous data-parallel SGD; 'fedacnnl': layer-wise closed-form least squares (docs/math/analytic.md). */
-export type Algo = 'dp' | 'fedacnnl';
+/**
+ * 'dp': synchronous data-parallel SGD; 'fedacnnl': layer-wise closed-form least squares; 'pfedacnnl': the same
+ * plus analytic personalisation per client (docs/math/analytic.md); 'fedavg': federated averaging, the
+ * gradient-based baseline of the analytic methods (local epochs of SGD per client, weighted average per round).
+ */
+export type Algo = 'dp' | 'fedacnnl' | 'pfedacnnl' | 'fedavg';
 
 /** What a tab measured about itself; sent in `hello` and shown on the dashboard. */
 export interface DeviceInfo {
@@ -49,6 +54,21 @@ export interface RunConfig {
   readonly alpha: number;
   /** Labels per client (partition = 'labels'). */
   readonly labelsPerClient: number;
+  /**
+   * Federated clients in the run (algos 'fedacnnl', 'pfedacnnl', 'fedavg'): the training split is partitioned
+   * into this many clients and each tab hosts several; 0 = one client per tab.
+   */
+  readonly clients: number;
+  /** Training rows used (the first ones of the training split); 0 = all. Benchmarks use it to bound run time. */
+  readonly trainLimit: number;
+  /** pFedACnnL: the most client groups (meta-models) the coordinator forms from label histograms. */
+  readonly groups: number;
+  /** FedAvg: local epochs per round (communication rounds are `epochs`). */
+  readonly localEpochs: number;
+  /** FedAvg: a client's minibatch size. */
+  readonly localBatch: number;
+  /** Analytic algos: pairwise additive masking, so the coordinator learns only the sum of the statistics. */
+  readonly masking: boolean;
 }
 
 export interface HelloMsg {
@@ -81,12 +101,21 @@ export interface HeartbeatMsg {
   readonly sentAt: number;
 }
 
-/** Coordinator → worker: your data partition (sample indices into the training split). */
+/**
+ * Coordinator → worker: your data partition (sample indices into the training split), as the partitions of
+ * the federated clients this tab hosts: client c owns indices[offsets[c] .. offsets[c+1]). A 'dp' run hosts one.
+ */
 export interface AssignMsg {
   readonly type: 'assign';
   readonly config: RunConfig;
   /** int32 [n] indices into the training split. */
   readonly indices: WireTensor;
+  /** int32 [k] the run-wide numbers of the hosted clients (seeds, display). */
+  readonly clientIds: WireTensor;
+  /** int32 [k + 1] client c's rows are indices[offsets[c] .. offsets[c+1]); offsets[0] = 0, offsets[k] = n. */
+  readonly offsets: WireTensor;
+  /** int32 [k] pFedACnnL group of each hosted client (all 0 otherwise). */
+  readonly clientGroups: WireTensor;
 }
 
 /**
@@ -139,6 +168,14 @@ export interface LayerRequestMsg {
   readonly runId: string;
   readonly layer: number;
   readonly weights: readonly WireTensor[];
+  /** Statistics per client group (pFedACnnL's head layer); 1 = one sum over all hosted clients. */
+  readonly groups: number;
+  /**
+   * Masked runs: the round's roster (peer ids in mask order) and their ECDH public keys, uint8 [n, 65];
+   * unmasked runs: [] and a [0, 65] tensor. A worker masks with every other roster member's key.
+   */
+  readonly roster: readonly string[];
+  readonly rosterKeys: WireTensor;
 }
 
 /**
@@ -150,9 +187,93 @@ export interface LayerStatsMsg {
   readonly type: 'layer-stats';
   readonly runId: string;
   readonly layer: number;
-  readonly count: number;
+  /** int32 [G] rows summed per group (G = the request's `groups`). */
+  readonly counts: WireTensor;
+  /** float64 [G, dIn(dIn+1)/2] packed upper triangles. */
   readonly a: WireTensor;
+  /** float64 [G, dIn, classes]. */
   readonly b: WireTensor;
+}
+
+/** Worker → coordinator (masked analytic runs): its ECDH P-256 public key, uint8 [65] (uncompressed point). */
+export interface MaskKeyMsg {
+  readonly type: 'mask-key';
+  readonly runId: string;
+  readonly publicKey: WireTensor;
+}
+
+/**
+ * Worker → coordinator (masked runs): the layer statistics as one masked vector in the ring Z_2^52 (integers
+ * held in float64): per group g, [count_g, packed A_g, B_g] in fixed point plus the pairwise masks
+ * (core/analytic/keyed-masking.ts). Only the sum over the roster is meaningful.
+ */
+export interface MaskedStatsMsg {
+  readonly type: 'masked-stats';
+  readonly runId: string;
+  readonly layer: number;
+  readonly ring: WireTensor;
+}
+
+/** Coordinator → survivors (masked runs): these roster members never sent layer `layer`; reveal your keys with them. */
+export interface UnmaskRequestMsg {
+  readonly type: 'unmask-request';
+  readonly runId: string;
+  readonly layer: number;
+  readonly dropped: readonly string[];
+}
+
+/** Survivor → coordinator: the 32-byte pair key it shares with each dropped member, uint8 [d, 32], in `dropped` order. */
+export interface MaskRevealMsg {
+  readonly type: 'mask-reveal';
+  readonly runId: string;
+  readonly layer: number;
+  readonly dropped: readonly string[];
+  readonly keys: WireTensor;
+}
+
+/**
+ * Coordinator → workers (pFedACnnL, after the last layer): every solved layer (global model, float64
+ * [dIn + 1, dOut] each) and the group heads float64 [G, dIn + 1, classes]; each hosted client then solves its
+ * personal head in closed form on its own rows and reports with `client-report`. Also sent in 'fedacnnl' runs
+ * with G = 0 so clients can report their local accuracy under the global model.
+ */
+export interface PersonalizeMsg {
+  readonly type: 'personalize';
+  readonly runId: string;
+  readonly weights: readonly WireTensor[];
+  readonly groupHeads: WireTensor;
+}
+
+/**
+ * Worker → coordinator: per hosted client, float64 [k, CLIENT_REPORT_COLUMNS]: client id, training rows,
+ * local test accuracy under the global model, under its personal model (NaN when none), the chosen λ as a
+ * multiple of tr(A_k)/d (Infinity = the anchor itself, NaN when none), and the client's group.
+ */
+export interface ClientReportMsg {
+  readonly type: 'client-report';
+  readonly runId: string;
+  readonly clients: WireTensor;
+}
+
+/** Coordinator → workers (FedAvg): round `round` starts from these global parameters (float32, model order). */
+export interface FedAvgRoundMsg {
+  readonly type: 'fedavg-round';
+  readonly runId: string;
+  readonly round: number;
+  readonly params: readonly WireTensor[];
+}
+
+/**
+ * Worker → coordinator (FedAvg): the sample-weighted mean of its clients' locally trained parameters after
+ * round `round`, over `count` training rows, and the sum of per-sample training losses of the last local epoch.
+ */
+export interface FedAvgUpdateMsg {
+  readonly type: 'fedavg-update';
+  readonly runId: string;
+  readonly round: number;
+  readonly count: number;
+  readonly lossSum: number;
+  readonly params: readonly WireTensor[];
 }
 
 /** Coordinator → all: progress for dashboards (loss is the global mean over the step's samples). */
@@ -195,7 +316,18 @@ export type Message =
   | DoneMsg
   | ErrorMsg
   | LayerRequestMsg
-  | LayerStatsMsg;
+  | LayerStatsMsg
+  | MaskKeyMsg
+  | MaskedStatsMsg
+  | UnmaskRequestMsg
+  | MaskRevealMsg
+  | PersonalizeMsg
+  | ClientReportMsg
+  | FedAvgRoundMsg
+  | FedAvgUpdateMsg;
+
+/** Columns of `client-report.clients` (see ClientReportMsg). */
+export const CLIENT_REPORT_COLUMNS = 6;
 
 export type MessageType = Message['type'];
 export type MessageOf<K extends MessageType> = Extract<Message, { type: K }>;

@@ -18,6 +18,14 @@ describe('TYPE_CODES', () => {
       error: 11,
       'layer-request': 12,
       'layer-stats': 13,
+      'mask-key': 14,
+      'masked-stats': 15,
+      'unmask-request': 16,
+      'mask-reveal': 17,
+      personalize: 18,
+      'client-report': 19,
+      'fedavg-round': 20,
+      'fedavg-update': 21,
     });
     expect(Object.isFrozen(TYPE_CODES)).toBe(true);
   });
@@ -33,7 +41,7 @@ describe('TYPE_CODES', () => {
       expect(messageTypeOf(typeCodeOf(type))).toBe(type);
     }
     expect(messageTypeOf(0)).toBeUndefined();
-    expect(messageTypeOf(14)).toBeUndefined();
+    expect(messageTypeOf(22)).toBeUndefined();
     expect(messageTypeOf(1.5)).toBeUndefined();
   });
 

@@ -26,6 +26,14 @@ export const TYPE_CODES = Object.freeze({
   error: 11,
   'layer-request': 12,
   'layer-stats': 13,
+  'mask-key': 14,
+  'masked-stats': 15,
+  'unmask-request': 16,
+  'mask-reveal': 17,
+  personalize: 18,
+  'client-report': 19,
+  'fedavg-round': 20,
+  'fedavg-update': 21,
 } as const satisfies Record<MessageType, number>);
 
 /** A wire code that names a message type in this protocol version. */

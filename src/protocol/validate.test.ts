@@ -28,9 +28,17 @@ const CONFIG = {
   partition: 'labels',
   alpha: 1,
   labelsPerClient: 2,
+  clients: 0,
+  trainLimit: 0,
+  groups: 1,
+  localEpochs: 1,
+  localBatch: 32,
+  masking: false,
 };
-const ASSIGN = { type: 'assign', config: CONFIG, indices: 0 };
-const INDICES = [i32([3], Int32Array.of(4, 0, 9))];
+const ASSIGN = { type: 'assign', config: CONFIG, indices: 0, clientIds: 1, offsets: 2, clientGroups: 3 };
+/** The assign's sections after `indices`: one client holding all three rows, group 0. */
+const ONE_CLIENT = [i32([1], Int32Array.of(0)), i32([2], Int32Array.of(0, 3)), i32([1], Int32Array.of(0))];
+const INDICES = [i32([3], Int32Array.of(4, 0, 9)), ...ONE_CLIENT];
 const GRADS = { type: 'gradients', runId: 'run-1', step: 3, count: 32, lossSum: 20.5, grads: [0, 1] };
 const TWO = [f32([2], Float32Array.of(1, 2)), f32([1, 1], Float32Array.of(3))];
 const PROGRESS = { type: 'progress', runId: 'run-1', phase: 'training', epoch: 0, step: 0, loss: 2.3, testAccuracy: 0 };
@@ -111,7 +119,10 @@ describe('parseMessage rejects bad fields with invalid-field and the field path'
     ['assign.config.alpha', edit(ASSIGN, 'config.alpha', 1000.5)],
     ['assign.config.labelsPerClient', edit(ASSIGN, 'config.labelsPerClient', 11)],
     ['assign.config.seed', edit(ASSIGN, 'config.seed', 2 ** 53)],
-    ['assign.config.algo', edit(ASSIGN, 'config.algo', 'fedavg')],
+    ['assign.config.algo', edit(ASSIGN, 'config.algo', 'fedsgd')],
+    ['assign.config.clients', edit(ASSIGN, 'config.clients', 1001)],
+    ['assign.config.groups', edit(ASSIGN, 'config.groups', 0)],
+    ['assign.config.masking', edit(ASSIGN, 'config.masking', 'yes')],
     ['assign.config.dataset', edit(ASSIGN, 'config.dataset', 'cifar10')],
     ['progress.testAccuracy', edit(PROGRESS, 'testAccuracy', 1.01)],
     ['progress.loss', edit(PROGRESS, 'loss', 'x')],
@@ -137,9 +148,12 @@ describe('parseMessage checks tensor fields', () => {
     ['a dtype that lies about its data', grads([0]), [{ dtype: 'float32', shape: [1], data: Int32Array.of(1) } as unknown as WireTensor], 'gradients.grads[0]'],
     ['shape/data mismatch', grads([0]), [f32([2, 2], Float32Array.of(1, 2, 3))], 'gradients.grads[0]'],
     ['a non-integer dim', grads([0]), [f32([0.5], new Float32Array(0))], 'gradients.grads[0]'],
-    ['float32 indices', ASSIGN, [f32([1], Float32Array.of(1))], 'assign.indices'],
-    ['rank-2 indices', ASSIGN, [i32([1, 2], Int32Array.of(1, 2))], 'assign.indices'],
-    ['a negative index', ASSIGN, [i32([2], Int32Array.of(1, -1))], 'assign.indices'],
+    ['float32 indices', ASSIGN, [f32([1], Float32Array.of(1)), ...ONE_CLIENT], 'assign.indices'],
+    ['rank-2 indices', ASSIGN, [i32([1, 2], Int32Array.of(1, 2)), ...ONE_CLIENT], 'assign.indices'],
+    ['a negative index', ASSIGN, [i32([2], Int32Array.of(1, -1)), ...ONE_CLIENT], 'assign.indices'],
+    ['offsets that do not end at the index count', ASSIGN, [i32([4], Int32Array.of(1, 2, 3, 4)), ...ONE_CLIENT], 'assign.offsets'],
+    ['decreasing offsets', ASSIGN, [i32([3], Int32Array.of(1, 2, 3)), i32([2], Int32Array.of(0, 1)), i32([3], Int32Array.of(0, 2, 1)), i32([2], Int32Array.of(0, 0))], 'assign.offsets'],
+    ['a group per client missing', ASSIGN, [i32([3], Int32Array.of(1, 2, 3)), i32([1], Int32Array.of(0)), i32([2], Int32Array.of(0, 3)), i32([2], Int32Array.of(0, 0))], 'assign.clientGroups'],
   ] as const)('rejects %s', (_name, u, sections, path) => {
     expect(outcome(u, sections)).toMatch(new RegExp(`^invalid-field: ${path.replace(/[.[\]]/g, '\\$&')}:`));
   });

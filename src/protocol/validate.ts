@@ -17,9 +17,14 @@ import type { ProtocolError } from './frame.ts';
 import type * as M from './messages.ts';
 import { describe, Fields, isJsonObject } from './validate-fields.ts';
 import { isMessageType } from './type-codes.ts';
+import {
+  checkAssignClients, MAX_CLIENTS, MAX_GROUPS, parseClientReport, parseFedAvgRound, parseFedAvgUpdate, parseLayerRequest,
+  parseLayerStats, parseMaskedStats, parseMaskKey, parseMaskReveal, parsePersonalize, parseUnmaskRequest,
+} from './validate-federated.ts';
 import type { WireTensor } from './wire-tensor.ts';
 
 export { MAX_SHORT_STRING_CHARS } from './validate-fields.ts';
+export { MAX_ANALYTIC_CLASSES, MAX_ANALYTIC_INPUTS, MAX_ANALYTIC_LAYERS, MAX_ANALYTIC_OUTPUTS } from './validate-federated.ts';
 /** Longest free-text string (user agent, adapter, reasons, details): real user agents stay under 300 chars. */
 export const MAX_TEXT_CHARS = 1024;
 /** Most peer ids in `welcome.members`: far more tabs than one coordinator can serve. */
@@ -28,17 +33,6 @@ export const MAX_MEMBERS = 1024;
 export const MAX_EPOCHS = 1000;
 /** RunConfig.globalBatch upper bound (2^16 samples); also bounds every per-worker batch and sample count. */
 export const MAX_GLOBAL_BATCH = 65536;
-/** Most layers of a FedACnnL network (hidden layers + head): real ones have 2-4. */
-export const MAX_ANALYTIC_LAYERS = 16;
-/**
- * Largest layer input of a FedACnnL layer, bias column included: 2048 features + 1. Its packed Gram matrix
- * is 2049·2050/2 float64 = 16.8 MB, a quarter of the 64 MiB frame cap.
- */
-export const MAX_ANALYTIC_INPUTS = 2049;
-/** Widest FedACnnL layer output (hidden width) in `layer-request.weights`. */
-export const MAX_ANALYTIC_OUTPUTS = 4096;
-/** Most label columns of `layer-stats.b` (classes): 256 is far above MNIST's 10. */
-export const MAX_ANALYTIC_CLASSES = 256;
 /** Protocol versions travel in a u8 header byte, so a version field above 255 is a lie. */
 const MAX_VERSION = 255;
 
@@ -46,9 +40,9 @@ const ROLES: Readonly<Record<M.Role, true>> = { coordinator: true, worker: true 
 const BACKENDS: Readonly<Record<M.BackendName, true>> = { webgpu: true, webgl: true, wasm: true, cpu: true };
 const DATASETS: Readonly<Record<M.DatasetName, true>> = { mnist: true, 'fashion-mnist': true };
 const MODELS: Readonly<Record<M.ModelName, true>> = { mlp: true, cnn: true };
-const OPTIMIZERS: Readonly<Record<M.OptimizerName, true>> = { adam: true, 'sgd-momentum': true };
+const OPTIMIZERS: Readonly<Record<M.OptimizerName, true>> = { adam: true, 'sgd-momentum': true, sgd: true };
 const PARTITIONS: Readonly<Record<M.PartitionScheme, true>> = { iid: true, dirichlet: true, labels: true };
-const ALGOS: Readonly<Record<M.Algo, true>> = { dp: true, fedacnnl: true };
+const ALGOS: Readonly<Record<M.Algo, true>> = { dp: true, fedacnnl: true, pfedacnnl: true, fedavg: true };
 const REASONS: Readonly<Record<M.IncompatibilityReason, true>> = { 'peer-too-old': true, 'peer-too-new': true, 'wrong-room': true, 'not-coordinator': true };
 function parseDevice(f: Fields): M.DeviceInfo {
   const device: M.DeviceInfo = {
@@ -77,36 +71,14 @@ function parseConfig(f: Fields): M.RunConfig {
     partition: f.oneOf('partition', PARTITIONS),
     alpha: f.num('alpha', 0, 1000, true),
     labelsPerClient: f.int('labelsPerClient', 1, 10), // 10 = classes in MNIST and Fashion-MNIST
+    clients: f.int('clients', 0, MAX_CLIENTS),
+    trainLimit: f.int('trainLimit', 0, MAX_DIM),
+    groups: f.int('groups', 1, MAX_GROUPS),
+    localEpochs: f.int('localEpochs', 1, MAX_EPOCHS),
+    localBatch: f.int('localBatch', 1, MAX_GLOBAL_BATCH),
+    masking: f.bool('masking'),
   };
   return config;
-}
-
-/** Packed upper-triangle length of an n×n symmetric matrix (core/analytic/packed-symmetric.ts). */
-const packedLength = (n: number): number => (n * (n + 1)) / 2;
-
-function parseLayerStats(f: Fields): M.LayerStatsMsg {
-  const m: M.LayerStatsMsg = {
-    type: 'layer-stats',
-    runId: f.id('runId'),
-    layer: f.int('layer', 0, MAX_ANALYTIC_LAYERS - 1),
-    count: f.int('count', 0, MAX_DIM),
-    a: f.shaped('a', 'float64', [packedLength(MAX_ANALYTIC_INPUTS)]),
-    b: f.shaped('b', 'float64', [MAX_ANALYTIC_INPUTS, MAX_ANALYTIC_CLASSES]),
-  };
-  const dIn = m.b.shape[0] ?? 0;
-  f.require('a', m.a.data.length === packedLength(dIn), `${packedLength(dIn)} entries (packed ${dIn}×${dIn})`, m.a.data.length);
-  return m;
-}
-
-function parseLayerRequest(f: Fields): M.LayerRequestMsg {
-  const m: M.LayerRequestMsg = {
-    type: 'layer-request',
-    runId: f.id('runId'),
-    layer: f.int('layer', 0, MAX_ANALYTIC_LAYERS - 1),
-    weights: f.shapedList('weights', 'float64', MAX_ANALYTIC_LAYERS, [MAX_ANALYTIC_INPUTS, MAX_ANALYTIC_OUTPUTS]),
-  };
-  f.require('weights', m.weights.length === m.layer, `${m.layer} solved layers`, m.weights.length);
-  return m;
 }
 
 /** One rebuilder per message type; the mapped type makes a missing message type a compile error. */
@@ -139,7 +111,11 @@ const PARSERS: { readonly [K in M.MessageType]: (f: Fields) => M.MessageOf<K> } 
     return m;
   },
   assign: (f) => {
-    const m: M.AssignMsg = { type: 'assign', config: parseConfig(f.child('config')), indices: f.indexVector('indices') };
+    const m: M.AssignMsg = {
+      type: 'assign', config: parseConfig(f.child('config')), indices: f.indexVector('indices'),
+      clientIds: f.tensor('clientIds', 'int32'), offsets: f.tensor('offsets', 'int32'), clientGroups: f.tensor('clientGroups', 'int32'),
+    };
+    checkAssignClients(f, m);
     return m;
   },
   start: (f) => {
@@ -199,6 +175,14 @@ const PARSERS: { readonly [K in M.MessageType]: (f: Fields) => M.MessageOf<K> } 
   },
   'layer-request': parseLayerRequest,
   'layer-stats': parseLayerStats,
+  'mask-key': parseMaskKey,
+  'masked-stats': parseMaskedStats,
+  'unmask-request': parseUnmaskRequest,
+  'mask-reveal': parseMaskReveal,
+  personalize: parsePersonalize,
+  'client-report': parseClientReport,
+  'fedavg-round': parseFedAvgRound,
+  'fedavg-update': (f) => parseFedAvgUpdate(f, MAX_DIM),
 };
 
 /**

@@ -31,3 +31,4 @@ export function shapeSize(shape: readonly number[]): number {
 export const f32 = (shape: readonly number[], data: Float32Array): WireTensor => ({ dtype: 'float32', shape, data });
 export const f64 = (shape: readonly number[], data: Float64Array): WireTensor => ({ dtype: 'float64', shape, data });
 export const i32 = (shape: readonly number[], data: Int32Array): WireTensor => ({ dtype: 'int32', shape, data });
+export const u8 = (shape: readonly number[], data: Uint8Array): WireTensor => ({ dtype: 'uint8', shape, data });

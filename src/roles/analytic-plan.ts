@@ -15,7 +15,7 @@
 import { activate } from '../core/analytic/activation.ts';
 import { affineRows } from '../core/analytic/dense.ts';
 import type { NumericArray } from '../core/analytic/dense.ts';
-import type { AnalyticLayer, FedAcnnlInit } from '../core/analytic/fedacnnl.ts';
+import type { AnalyticLayer, AnalyticModel, FedAcnnlInit } from '../core/analytic/fedacnnl.ts';
 import { createGramAccumulator } from '../core/analytic/gram.ts';
 import type { GramShape, GramStats } from '../core/analytic/gram-stats.ts';
 import { scaledGamma, solveRidge } from '../core/analytic/ridge.ts';
@@ -118,4 +118,13 @@ export function solveAnalyticLayer(plan: AnalyticPlan, layer: number, sum: GramS
   }
   if (!w.ok) return err(`layer ${layer}: ${w.error.message}`);
   return ok({ features, dOut, w: w.value, activation, gamma, count: sum.count });
+}
+
+/** The solved layers as a model (activations from the plan), for forwarding rows through them. */
+export function modelFromWeights(plan: AnalyticPlan, weights: readonly Float64Array[]): AnalyticModel {
+  return {
+    layers: weights.map((w, l) => ({
+      features: layerFeatures(plan, l), dOut: layerOutputs(plan, l), w, activation: activationOf(plan, l), gamma: 0, count: 0,
+    })),
+  };
 }

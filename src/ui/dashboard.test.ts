@@ -1,39 +1,7 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mountDashboard, type Dashboard } from './dashboard.ts';
-import type { DeviceRow, SwarmStatus } from './snapshot.ts';
-
-function device(id: string, over: Partial<DeviceRow> = {}): DeviceRow {
-  return {
-    id, backend: 'wasm', adapter: '', reason: 'fastest of 3 measured', samplesPerSec: 2310.4, memoryBytes: 8 * 1024 ** 3,
-    selfTestPassed: true, partitionSize: 1000, labelHistogram: [100, 98, 110, 95, 101, 99, 104, 97, 100, 96],
-    batchShare: 64, active: true, lastSeenMs: 12_400, ...over,
-  };
-}
-
-function coordinator(over: Partial<SwarmStatus> = {}): SwarmStatus {
-  return {
-    role: 'coordinator', peerId: 'coord-1', room: 'blue-otter', joinUrl: 'https://10.0.0.2:8443/?room=blue-otter',
-    algo: 'dp', dataset: 'mnist', model: 'mlp', backend: 'wasm', backendReason: 'wasm was fastest of 3 measured',
-    adapter: '', samplesPerSec: 2310.4, memoryBytes: 8 * 1024 ** 3, selfTestPassed: true,
-    backendMeasurements: [
-      { backend: 'webgpu', available: true, samplesPerSec: 301, note: 'swiftshader' },
-      { backend: 'wasm', available: true, samplesPerSec: 2310, note: '' },
-      { backend: 'webgl', available: false, samplesPerSec: null, note: 'no context' },
-    ],
-    peers: ['w-a', 'w-b'], phase: 'training', epoch: 2, epochs: 5, step: 812, stepsPerEpoch: 469,
-    loss: 0.234567, testAccuracy: 0.9234, bytesSent: 48_312_000, bytesReceived: 1536,
-    devices: [device('coord-1'), device('w-a', { backend: 'webgpu', samplesPerSec: 5400 }), device('w-b', { active: false, selfTestPassed: false })],
-    curve: [[5, 0.5], [10, 0.9234]], lossCurve: [[1, 2.3], [2, 1.1], [3, 0.234567]],
-    startedAt: 1_000, endedAt: 62_000, error: null,
-    log: [{ at: new Date(2024, 0, 1, 9, 5, 7).getTime(), level: 'info', text: 'hello' }],
-    ...over,
-  };
-}
-
-function worker(over: Partial<SwarmStatus> = {}): SwarmStatus {
-  return coordinator({ role: 'worker', peerId: 'w-a', phase: 'joined', devices: [], peers: ['coord-1'], curve: [[10, 0.9]], ...over });
-}
+import { coordinator, device, worker } from './status-fixtures.ts';
 
 let root: HTMLElement;
 let ui: Dashboard;

@@ -9,6 +9,7 @@
  */
 import './styles.css';
 import { createChartCard } from './chart-card.ts';
+import { createClientsCard } from './clients-card.ts';
 import { createDeviceCard } from './device-card.ts';
 import { createDevicesTable } from './devices-table.ts';
 import { h } from './dom.ts';
@@ -16,6 +17,7 @@ import { createErrorBanner } from './error-banner.ts';
 import { formatLoss, formatPercent, formatSeconds } from './format.ts';
 import { createHeader, PHASE_LABEL } from './header.ts';
 import { createJoinCard } from './join-card.ts';
+import { createLayersCard } from './layers-card.ts';
 import { createLogPanel } from './log-panel.ts';
 import { createNetworkCard } from './network-card.ts';
 import { createProgressCard } from './progress-card.ts';
@@ -43,6 +45,8 @@ export function mountDashboard(root: HTMLElement, intents: DashboardIntents): Da
   const cards: View[] = [
     createJoinCard(intents),
     createProgressCard(),
+    // Beside the progress card in the two-column grid: analytic runs' per-layer progress.
+    createLayersCard(),
     createChartCard({
       title: 'Training loss', className: 'loss-chart', label: 'training loss over seconds', colorVar: '--chart-loss',
       series: (s) => s.lossCurve, formatX: formatSeconds, formatY: formatLoss, emptyText: 'no steps yet',
@@ -51,6 +55,7 @@ export function mountDashboard(root: HTMLElement, intents: DashboardIntents): Da
       title: 'Test accuracy', className: 'accuracy-chart', label: 'test accuracy over seconds', colorVar: '--chart-accuracy',
       series: (s) => s.curve, formatX: formatSeconds, formatY: formatPercent, emptyText: 'no evaluation yet',
     }),
+    createClientsCard(),
     createDevicesTable(),
     createDeviceCard(),
     createNetworkCard(),

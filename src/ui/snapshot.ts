@@ -43,6 +43,38 @@ export interface LogLine {
   readonly text: string;
 }
 
+/** A federated client (coordinator only): where it runs, its data, and its results once reported. */
+export interface ClientRow {
+  readonly id: number;
+  /** Peer id of the tab hosting it. */
+  readonly host: string;
+  /** All its rows (train + validation + local test) and their label histogram. */
+  readonly rows: number;
+  readonly labelHistogram: readonly number[];
+  /** pFedACnnL group (0 otherwise). */
+  readonly group: number;
+  /** Local test accuracy under the global model / its personal model; null until reported (or none). */
+  readonly globalAccuracy: number | null;
+  readonly personalAccuracy: number | null;
+  /** pFedACnnL's chosen λ as a multiple of tr(A_k)/d; null for ∞ (the anchor itself) or none. */
+  readonly lambda: number | null;
+}
+
+/** Progress of a layer-wise analytic run (coordinator only). */
+export interface AnalyticProgress {
+  /** Layers solved so far, of `layers`. */
+  readonly solved: number;
+  readonly layers: number;
+  /** Tabs that sent the current layer's statistics, of `expected`. */
+  readonly received: number;
+  readonly expected: number;
+  /** Client groups of the current round (pFedACnnL's head: > 1). */
+  readonly groups: number;
+  readonly masked: boolean;
+  /** Input width (bias included) of every layer, for the per-layer display. */
+  readonly layerInputs: readonly number[];
+}
+
 export interface SwarmStatus {
   readonly role: 'coordinator' | 'worker' | null;
   readonly peerId: string | null;
@@ -79,4 +111,11 @@ export interface SwarmStatus {
   readonly endedAt: number | null;
   readonly error: string | null;
   readonly log: readonly LogLine[];
+  /** Federated runs (coordinator): every client; [] otherwise. */
+  readonly clients: readonly ClientRow[];
+  /** Analytic runs (coordinator): layer progress; null otherwise. */
+  readonly analytic: AnalyticProgress | null;
+  /** Federated runs: mean local test accuracy of the clients under the global / personal models (null until reported). */
+  readonly meanLocalAccuracy: number | null;
+  readonly meanPersonalAccuracy: number | null;
 }

@@ -4,6 +4,7 @@ import { peerIdFrom, type PeerId } from '../../core/ids.ts';
 import type { DeviceInfo, LayerStatsMsg, RunConfig } from '../../protocol/messages.ts';
 import { PROTOCOL_VERSION } from '../../protocol/version.ts';
 import { analyticPlan, layerStats, solveAnalyticLayer } from '../analytic-plan.ts';
+import { layerStatsMessage } from '../worker/reducer.ts';
 import { createCoordinatorReducer, initialCoordinatorState, type CoordinatorCommand, type CoordinatorEvent } from './reducer.ts';
 import type { CoordinatorState } from './state.ts';
 
@@ -12,7 +13,7 @@ const FEATURES = 3;
 const CLASSES = 2;
 const config: RunConfig = {
   runId: 'run1', algo: 'fedacnnl', dataset: 'mnist', model: 'mlp', optimizer: 'adam', learningRate: 0.001, epochs: 1,
-  globalBatch: 10, seed: 3, partition: 'iid', alpha: 0.5, labelsPerClient: 1,
+  globalBatch: 10, seed: 3, partition: 'iid', alpha: 0.5, labelsPerClient: 1, clients: 0, trainLimit: 0, groups: 1, localEpochs: 1, localBatch: 32, masking: false
 };
 const plan = analyticPlan(config, FEATURES, CLASSES);
 const ROWS = 12;
@@ -35,16 +36,19 @@ const sent = (cs: CoordinatorCommand[], type: string): { to: string; msg: unknow
 
 /** The statistics a worker holding `slot` would send for `layer`, given the solved layers so far. */
 function statsOf(s: CoordinatorState, who: PeerId, layer: number): GramStats {
-  const idx = s.slots[s.members[who]?.slot ?? -1] ?? new Int32Array(0);
+  const idx = Int32Array.from(s.clients.filter((c) => c.host === who).flatMap((c) => Array.from(c.indices)));
   const x = Float64Array.from(Array.from(idx).flatMap((i) => Array.from(xAll.subarray(i * FEATURES, (i + 1) * FEATURES))));
   const y = Uint8Array.from(idx, (i) => labels[i] ?? 0);
   const weights = (s.analytic?.solved ?? []).map((l) => l.w);
   return layerStats(plan, layer, x, idx.length, y, weights);
 }
-const statsMsg = (layer: number, st: GramStats): LayerStatsMsg => ({
-  type: 'layer-stats', runId: 'run1', layer, count: st.count,
-  a: { dtype: 'float64', shape: [st.aUpper.length], data: st.aUpper }, b: { dtype: 'float64', shape: [st.dIn, st.dOut], data: st.b },
-});
+const statsMsg = (layer: number, st: GramStats): LayerStatsMsg => layerStatsMessage('run1', layer, [st]);
+/** A host's client-report: every hosted client with local accuracy `acc`. */
+const reportOf = (s: CoordinatorState, who: PeerId, acc: number): CoordinatorEvent => {
+  const mine = s.clients.filter((c) => c.host === who);
+  const data = Float64Array.from(mine.flatMap((c) => [c.id, c.indices.length, acc, Number.NaN, Number.NaN, 0]));
+  return { type: 'message', from: who, now: 5, msg: { type: 'client-report', runId: 'run1', clients: { dtype: 'float64', shape: [mine.length, 6], data } } };
+};
 const statsEvent = (from: PeerId, m: LayerStatsMsg): CoordinatorEvent => ({ type: 'message', from, now: 1, msg: m });
 
 describe('coordinator reducer, algo fedacnnl', () => {
@@ -54,7 +58,9 @@ describe('coordinator reducer, algo fedacnnl', () => {
   it('assigns partitions and asks every worker for layer 0 with no weights', () => {
     expect(started.state.phase).toBe('training');
     expect(sent(started.commands, 'assign').map((c) => c.to)).toEqual([A, B]);
-    expect(sent(started.commands, 'layer-request')).toEqual([A, B].map((to) => ({ to, msg: { type: 'layer-request', runId: 'run1', layer: 0, weights: [] } })));
+    const noKeys = { dtype: 'uint8', shape: [0, 65], data: new Uint8Array(0) };
+    expect(sent(started.commands, 'layer-request')).toEqual([A, B].map((to) => ({ to, msg: { type: 'layer-request', runId: 'run1', layer: 0, weights: [], groups: 1, roster: [], rosterKeys: noKeys } })));
+    expect(started.state.clients.map((c) => c.host)).toEqual([A, B]); // clients 0 = one per tab
     expect(started.commands.some((c) => c.type === 'send-start')).toBe(false);
   });
 
@@ -101,7 +107,7 @@ describe('coordinator reducer, algo fedacnnl', () => {
     expect(none.commands.some((c) => c.type === 'finished' && !c.ok)).toBe(true);
   });
 
-  it('evaluates after the head and then reports done', () => {
+  it('evaluates after the head, asks every host for its client reports, and is done when both are in', () => {
     let s = started.state;
     for (const layer of [0, 1]) {
       const sa = statsOf(s, A, layer);
@@ -110,13 +116,25 @@ describe('coordinator reducer, algo fedacnnl', () => {
     }
     expect(s.phase).toBe('evaluating-final');
     expect(s.analytic?.solved.map((l) => [l.features, l.dOut])).toEqual([[FEATURES, plan.hidden[0]], [plan.hidden[0], CLASSES]]);
-    const fin = run(s, [{ type: 'evaluated', step: 2, accuracy: 0.9, now: 9 }]);
+    const evaluated = run(s, [{ type: 'evaluated', step: 2, accuracy: 0.9, now: 9 }]);
+    expect(evaluated.state.phase).toBe('evaluating-final');
+    const fin = run(evaluated.state, [reportOf(s, A, 0.5), reportOf(s, B, 1)]);
     expect(fin.state.phase).toBe('done');
-    expect(fin.commands.some((c) => c.type === 'finished' && c.ok && c.reason === 'solved 2 layers in closed form')).toBe(true);
+    expect(fin.state.endedAt).toBe(5);
+    expect(fin.commands.some((c) => c.type === 'finished' && c.ok && c.reason.includes('test accuracy 90.0%, mean local accuracy 75.0%'))).toBe(true);
+  });
+
+  it('evicts a host whose client-report names clients it does not host', () => {
+    let s = started.state;
+    for (const layer of [0, 1]) s = run(s, [statsEvent(A, statsMsg(layer, statsOf(s, A, layer))), statsEvent(B, statsMsg(layer, statsOf(s, B, layer)))]).state;
+    const bad = reportOf(s, B, 0.5);
+    const out = run(s, [{ ...bad, from: A } as CoordinatorEvent]);
+    expect(out.commands.some((c) => c.type === 'disconnect' && c.peer === A)).toBe(true);
+    expect(out.state.awaitingReports).toEqual([B]);
   });
 
   it('evicts a worker that sends a layer-request', () => {
-    const msg = { type: 'layer-request' as const, runId: 'run1', layer: 0, weights: [] };
+    const msg = { type: 'layer-request' as const, runId: 'run1', layer: 0, weights: [], groups: 1, roster: [], rosterKeys: { dtype: 'uint8' as const, shape: [0, 65], data: new Uint8Array(0) } };
     const out = run(started.state, [{ type: 'message', from: A, now: 1, msg }]);
     expect(out.commands.some((c) => c.type === 'disconnect' && c.peer === A)).toBe(true);
   });

@@ -9,7 +9,7 @@ import type { CoordinatorState } from './state.ts';
 const SELF = peerIdFrom('swarm-r-coordinator');
 const config: RunConfig = {
   runId: 'run1', algo: 'dp', dataset: 'mnist', model: 'mlp', optimizer: 'adam', learningRate: 0.001, epochs: 1,
-  globalBatch: 10, seed: 3, partition: 'iid', alpha: 0.5, labelsPerClient: 2,
+  globalBatch: 10, seed: 3, partition: 'iid', alpha: 0.5, labelsPerClient: 2, clients: 0, trainLimit: 0, groups: 1, localEpochs: 1, localBatch: 32, masking: false
 };
 const labels = Uint8Array.from({ length: 40 }, (_, i) => i % 10);
 const device = (speed: number, ok = true): DeviceInfo => ({ backend: 'wasm', adapter: '', reason: 'test', samplesPerSec: speed, memoryBytes: 0, selfTestPassed: ok, userAgent: 'test' });

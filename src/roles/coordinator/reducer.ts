@@ -10,10 +10,12 @@ import { batchShares } from '../../core/plan/batch-shares.ts';
 import { partition } from '../../core/data/partition.ts';
 import { checkHello } from '../../protocol/handshake.ts';
 import { PROTOCOL_VERSION } from '../../protocol/version.ts';
-import type { GradientsMsg, HelloMsg, LayerStatsMsg, Message, RunConfig } from '../../protocol/messages.ts';
-import { analyticPlan, type AnalyticPlan } from '../analytic-plan.ts';
+import type { GradientsMsg, HelloMsg, Message, RunConfig } from '../../protocol/messages.ts';
+import { analyticPlan } from '../analytic-plan.ts';
 import { HEARTBEAT_INTERVAL_MS, PEER_TIMEOUT_MS, log, send, type CommonCommand } from '../commands.ts';
-import { acceptLayerStats, advanceAnalytic, startAnalytic } from './analytic-reducer.ts';
+import { isFederated, singleAssign } from '../federated-plan.ts';
+import { maybeFinish } from './client-reports.ts';
+import { advanceFederated, onFederatedMessage, startFederated, type FederatedContext, type FederatedVerdict } from './federated.ts';
 import type { CoordinatorState, Member, PendingStep } from './state.ts';
 
 /** Evaluate test accuracy every this many steps (and at each epoch end) for the live curve. */
@@ -38,7 +40,8 @@ export type CoordinatorCommand =
       readonly grads: readonly Float32Array[];
       readonly sends: readonly { readonly to: PeerId; readonly nextBatchSize: number }[];
     }
-  | { readonly type: 'evaluate'; readonly step: number }
+  /** Measure test accuracy of the coordinator's model (FedAvg: of `params`, the global model after a round). */
+  | { readonly type: 'evaluate'; readonly step: number; readonly params?: readonly Float32Array[] }
   | { readonly type: 'finished'; readonly ok: boolean; readonly reason: string };
 
 export interface CoordinatorContext {
@@ -50,6 +53,8 @@ export interface CoordinatorContext {
   /** Input columns and classes of the data set (algo 'fedacnnl'); default 784 and 10 (MNIST-shaped). */
   readonly features?: number;
   readonly numClasses?: number;
+  /** FedAvg's starting parameters (default: none, so a 'fedavg' run cannot start without them). */
+  readonly initialParams?: readonly Float32Array[];
 }
 
 /** MNIST and Fashion-MNIST: 28×28 pixels, 10 classes. */
@@ -65,7 +70,8 @@ export function initialCoordinatorState(config: RunConfig, minPeers: number, aut
   return {
     phase: 'recruiting', config, minPeers, autostart, members: {}, slots: [],
     stepsPerEpoch: Math.max(1, Math.ceil(trainCount / config.globalBatch)),
-    step: 0, epoch: 0, pending: null, analytic: null, loss: Number.NaN, testAccuracy: Number.NaN,
+    step: 0, epoch: 0, pending: null, analytic: null, clients: [], clientReports: {}, fedavg: null, masking: null,
+    awaitingReports: [], finalEvaluated: false, loss: Number.NaN, testAccuracy: Number.NaN,
     startedAt: null, endedAt: null, failure: null,
   };
 }
@@ -73,8 +79,11 @@ export function initialCoordinatorState(config: RunConfig, minPeers: number, aut
 /** Builds the reducer for one coordinator; `ctx` holds the fixed facts it needs (labels, sizes). */
 export function createCoordinatorReducer(ctx: CoordinatorContext) {
   const done = (state: CoordinatorState, commands: CoordinatorCommand[] = []): Out => ({ state, commands });
-  const planOf = (s: CoordinatorState): AnalyticPlan => analyticPlan(s.config, ctx.features ?? DEFAULT_FEATURES, ctx.numClasses ?? DEFAULT_CLASSES);
-  const isAnalytic = (s: CoordinatorState): boolean => s.config.algo === 'fedacnnl';
+  const fed = (s: CoordinatorState): FederatedContext => ({
+    plan: analyticPlan(s.config, ctx.features ?? DEFAULT_FEATURES, ctx.numClasses ?? DEFAULT_CLASSES),
+    trainLabels: ctx.trainLabels, initialParams: ctx.initialParams ?? [], paramSizes: ctx.paramSizes,
+  });
+  const isAnalytic = (s: CoordinatorState): boolean => isFederated(s.config);
 
   const eligible = (s: CoordinatorState): Member[] => Object.values(s.members).filter((m) => !m.excluded);
   const active = (s: CoordinatorState): Member[] => eligible(s).filter((m) => m.active);
@@ -98,7 +107,7 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     const next = { ...s, members };
     if (excluded) return done(next, [welcome, note]);
     if (s.phase === 'recruiting') return maybeAutostart(next, now, [welcome, note]);
-    if (s.phase === 'training' && isAnalytic(s)) return done(next, [welcome, note, log('info', `${from} joined mid-run: it sits this closed-form run out`)]);
+    if (s.phase === 'training' && isAnalytic(s)) return done(next, [welcome, note, log('info', `${from} joined mid-run: its clients were planned at the start, so it sits this federated run out`)]);
     if (s.phase === 'training') return admitLate(next, from, [welcome, note]);
     return done(next, [welcome, note]);
   }
@@ -118,13 +127,16 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
   }
 
   function assignMsg(s: CoordinatorState, slot: number): Message {
-    const idx = s.slots[slot] ?? new Int32Array(0);
-    return { type: 'assign', config: s.config, indices: { dtype: 'int32', shape: [idx.length], data: idx } };
+    return singleAssign(s.config, s.slots[slot] ?? new Int32Array(0));
   }
 
   function startTraining(s: CoordinatorState, now: number): Out {
     const workers = eligible(s);
     if (workers.length === 0) return done(s, [log('warn', 'cannot start: no eligible workers')]);
+    if (isAnalytic(s)) {
+      const started = startFederated(s, fed(s), now);
+      return done(started.state, started.commands);
+    }
     const ids = workers.map((m) => m.id);
     const weights = workers.map((m) => Math.max(1, m.device.samplesPerSec));
     const slots = partition({
@@ -134,11 +146,6 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     const members = { ...s.members };
     ids.forEach((id, i) => { const m = members[id]; if (m) members[id] = { ...m, slot: i, active: true }; });
     const next: CoordinatorState = { ...s, phase: 'training', members, slots, startedAt: now, step: 0, epoch: 0 };
-    if (isAnalytic(s)) {
-      const assigns = ids.map((id) => send(id, assignMsg(next, members[id]?.slot ?? 0)));
-      const started = startAnalytic(next, planOf(next));
-      return done(started.state, [log('info', `closed-form training (FedACnnL) starts with ${ids.length} workers`), ...assigns, ...started.commands]);
-    }
     const share = shares(next, ids);
     const commands: CoordinatorCommand[] = [log('info', `training starts with ${ids.length} workers, ${next.stepsPerEpoch} steps per epoch`)];
     for (const id of ids) {
@@ -180,11 +187,10 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     if (!sizesOk || m.count <= 0) return evict(s, from, 'gradient shapes do not match the model');
     const grads = m.grads.map((g) => g.data as Float32Array);
     const received = { ...p.received, [from]: { count: m.count, lossSum: m.lossSum, grads } };
-    return maybeComplete({ ...s, pending: { ...p, received } });
+    return maybeComplete({ ...s, pending: { ...p, received } }, 0);
   }
 
-  function onLayerStats(s: CoordinatorState, from: PeerId, m: LayerStatsMsg): Out {
-    const verdict = acceptLayerStats(s, planOf(s), from, m);
+  function onFederated(s: CoordinatorState, from: PeerId, verdict: FederatedVerdict): Out {
     switch (verdict.kind) {
       case 'ok': return done(verdict.out.state, verdict.out.commands);
       case 'ignore': return done(s, [log('warn', verdict.reason)]);
@@ -193,9 +199,10 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     }
   }
 
-  function maybeComplete(s: CoordinatorState): Out {
+  function maybeComplete(s: CoordinatorState, now: number): Out {
     if (isAnalytic(s)) {
-      const out = advanceAnalytic(s, planOf(s));
+      if (s.phase !== 'training' && s.phase !== 'evaluating-final') return done(s);
+      const out = advanceFederated(s, fed(s), now);
       return done(out.state, out.commands);
     }
     const p = s.pending;
@@ -237,19 +244,22 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     );
   }
 
-  function removeMember(s: CoordinatorState, id: PeerId, why: string, extra: CoordinatorCommand[]): Out {
+  function removeMember(s: CoordinatorState, id: PeerId, why: string, extra: CoordinatorCommand[], now: number): Out {
     if (!(id in s.members)) return done(s, extra);
     const members = Object.fromEntries(Object.entries(s.members).filter(([k]) => k !== id));
     const p = s.pending;
     const pending = p === null ? null : { ...p, expected: p.expected.filter((x) => x !== id), received: Object.fromEntries(Object.entries(p.received).filter(([k]) => k !== id)) };
     const a = s.analytic;
     const analytic = a === null ? null : { ...a, expected: a.expected.filter((x) => x !== id) }; // its received stats stay summed
-    const out = maybeComplete({ ...s, members, pending, analytic });
+    const f = s.fedavg;
+    const fedavg = f === null ? null : { ...f, expected: f.expected.filter((x) => x !== id) }; // likewise its received update
+    const awaitingReports = s.awaitingReports.filter((x) => x !== id);
+    const out = maybeComplete({ ...s, members, pending, analytic, fedavg, awaitingReports }, now);
     return done(out.state, [...extra, log('warn', `${id} left: ${why}`), ...out.commands]);
   }
 
-  function evict(s: CoordinatorState, id: PeerId, why: string): Out {
-    return removeMember(s, id, why, [send(id, { type: 'error', code: 'evicted', detail: why }), { type: 'disconnect', peer: id, reason: why }]);
+  function evict(s: CoordinatorState, id: PeerId, why: string, now = 0): Out {
+    return removeMember(s, id, why, [send(id, { type: 'error', code: 'evicted', detail: why }), { type: 'disconnect', peer: id, reason: why }], now);
   }
 
   function onTick(s: CoordinatorState, now: number): Out {
@@ -258,7 +268,7 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     for (const m of Object.values(s.members)) {
       if (m.id === localWorkerId(s)) continue; // in-process: it cannot go silent without the tab going too
       if (now - m.lastSeen > PEER_TIMEOUT_MS) {
-        const r = removeMember(cur.state, m.id, `no heartbeat for ${PEER_TIMEOUT_MS} ms`, [{ type: 'disconnect', peer: m.id, reason: 'heartbeat timeout' }]);
+        const r = removeMember(cur.state, m.id, `no heartbeat for ${PEER_TIMEOUT_MS} ms`, [{ type: 'disconnect', peer: m.id, reason: 'heartbeat timeout' }], now);
         cur = done(r.state, [...cur.commands, ...r.commands]);
       }
     }
@@ -269,6 +279,10 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
   function onEvaluated(s: CoordinatorState, accuracy: number, now: number): Out {
     const next = { ...s, testAccuracy: accuracy };
     if (s.phase !== 'evaluating-final') return done(next);
+    if (isAnalytic(s)) {
+      const out = maybeFinish({ ...next, finalEvaluated: true }, now);
+      return done(out.state, out.commands);
+    }
     const reason = isAnalytic(s) ? `solved ${s.step} layers in closed form` : `finished ${s.config.epochs} epochs`;
     const fin: CoordinatorState = { ...next, phase: 'done', endedAt: now };
     const doneMsgs = eligible(fin).map((m) => send(m.id, { type: 'done', runId: s.config.runId, ok: true, reason }));
@@ -280,16 +294,20 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     const seen: CoordinatorState = m ? { ...s, members: { ...s.members, [from]: { ...m, lastSeen: now } } } : s;
     if (msg.type === 'hello') return onHello(seen, from, msg, now);
     if (!m) return done(s, [send(from, { type: 'error', code: 'not-joined', detail: 'send hello first' }), { type: 'disconnect', peer: from, reason: `${msg.type} before hello` }]);
+    const federated = onFederatedMessage(seen, fed(seen), from, msg, now);
+    if (federated !== null) return onFederated(seen, from, federated);
     switch (msg.type) {
       case 'heartbeat': return done(seen);
       case 'gradients': return onGradients(seen, from, msg);
-      case 'layer-stats': return onLayerStats(seen, from, msg);
       case 'error':
         // A worker that cannot compute any more is out of the run: drop it so the step completes without it.
-        if (msg.code === 'compute-failed') return removeMember(seen, from, `it failed: ${msg.detail}`, [{ type: 'disconnect', peer: from, reason: 'compute failed' }]);
+        if (msg.code === 'compute-failed') return removeMember(seen, from, `it failed: ${msg.detail}`, [{ type: 'disconnect', peer: from, reason: 'compute failed' }], now);
         return done(seen, [log('warn', `${from} reported ${msg.code}: ${msg.detail}`)]);
       case 'welcome': case 'incompatible': case 'assign': case 'start': case 'update': case 'progress': case 'done': case 'layer-request':
-        return evict(seen, from, `a worker may not send '${msg.type}'`);
+      case 'unmask-request': case 'personalize': case 'fedavg-round':
+        return evict(seen, from, `a worker may not send '${msg.type}'`, now);
+      case 'layer-stats': case 'mask-key': case 'masked-stats': case 'mask-reveal': case 'client-report': case 'fedavg-update':
+        return done(seen); // routed above
       default: return assertNever(msg);
     }
   }
@@ -297,7 +315,7 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
   return function reduce(s: CoordinatorState, e: CoordinatorEvent): Out {
     switch (e.type) {
       case 'message': return onMessage(s, e.from, e.msg, e.now);
-      case 'peer-left': return removeMember(s, e.peer, e.reason, []);
+      case 'peer-left': return removeMember(s, e.peer, e.reason, [], e.now);
       case 'tick': return onTick(s, e.now);
       case 'start-requested': return s.phase === 'recruiting' ? startTraining(s, e.now) : done(s, [log('warn', `already ${s.phase}`)]);
       case 'evaluated': return onEvaluated(s, e.accuracy, e.now);

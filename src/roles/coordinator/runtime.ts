@@ -51,7 +51,8 @@ export class CoordinatorRuntime {
 
   constructor(private readonly init: CoordinatorRuntimeInit) {
     const model = getModel(init.config.model);
-    this.replica = new Replica(model, { name: init.config.optimizer, learningRate: init.config.learningRate }, initialParams(model, init.config.seed), null, 0);
+    const initial = initialParams(model, init.config.seed);
+    this.replica = new Replica(model, { name: init.config.optimizer, learningRate: init.config.learningRate }, initial, null, 0);
     const test = init.dataset.test;
     const all = Int32Array.from({ length: test.count }, (_, i) => i);
     ({ x: this.testX, y: this.testY } = toFloatBatch(test, all, 0, all.length));
@@ -62,6 +63,7 @@ export class CoordinatorRuntime {
       paramSizes: model.params.map((p) => p.shape.reduce((a, b) => a * b, 1)),
       features: init.dataset.width * init.dataset.height,
       numClasses: init.dataset.numClasses,
+      initialParams: initial,
     });
     this.host = new RoleHost<CoordinatorState, CoordinatorEvent, CoordinatorCommand>({
       transport: init.transport,
@@ -95,7 +97,10 @@ export class CoordinatorRuntime {
     switch (c.type) {
       case 'send-start': await this.sendStart(c.to, c.step, c.epoch, c.batchSize); return true;
       case 'apply-update': this.applyUpdate(c); return true;
-      case 'evaluate': await this.evaluate(c.step); return true;
+      case 'evaluate':
+        if (c.params) this.replica.setParams(c.params); // FedAvg: the round's new global model
+        await this.evaluate(c.step);
+        return true;
       case 'finished': this.init.onFinished?.(c.ok, c.reason); return true;
       case 'send': case 'disconnect': case 'log': return false;
       default: return c satisfies never;
@@ -122,7 +127,8 @@ export class CoordinatorRuntime {
   private async evaluate(step: number): Promise<void> {
     const final = this.host.getState().phase === 'evaluating-final';
     const n = final ? this.testY.length : Math.min(QUICK_EVAL_SAMPLES, this.testY.length);
-    const acc = this.init.config.algo === 'fedacnnl' ? await this.analyticAccuracy(n) : await this.replica.accuracy(this.testX.subarray(0, n * IMAGE_PIXELS), this.testY.subarray(0, n));
+    const algo = this.init.config.algo;
+    const acc = algo === 'fedacnnl' || algo === 'pfedacnnl' ? await this.analyticAccuracy(n) : await this.replica.accuracy(this.testX.subarray(0, n * IMAGE_PIXELS), this.testY.subarray(0, n));
     this.curve.push({ seconds: this.seconds(), step, accuracy: acc });
     this.host.dispatch({ type: 'evaluated', step, accuracy: acc, now: this.host.now() });
   }

@@ -3,6 +3,7 @@ import type { AnalyticLayer } from '../../core/analytic/fedacnnl.ts';
 import type { GramStats } from '../../core/analytic/gram-stats.ts';
 import type { PeerId } from '../../core/ids.ts';
 import type { DeviceInfo, RunConfig } from '../../protocol/messages.ts';
+import type { ClientPlan } from '../federated-plan.ts';
 
 export type CoordinatorPhase = 'recruiting' | 'training' | 'evaluating-final' | 'done' | 'failed';
 
@@ -37,8 +38,45 @@ export interface AnalyticRound {
   readonly solved: readonly AnalyticLayer[];
   readonly expected: readonly PeerId[];
   readonly received: readonly PeerId[];
-  /** Validated float64 sum of the received workers' statistics. */
-  readonly sum: GramStats;
+  /** Validated float64 sums of the received workers' statistics, one per client group (1 unless pFedACnnL's head). */
+  readonly sums: readonly GramStats[];
+}
+
+/** A FedAvg round being collected (algo 'fedavg'). */
+export interface FedAvgRound {
+  /** 0-based round; equals the number of rounds completed. */
+  readonly round: number;
+  /** The global parameters the round started from (float32, model order). */
+  readonly global: readonly Float32Array[];
+  readonly expected: readonly PeerId[];
+  /** Per tab: its clients' sample-weighted mean parameters, rows and training-loss sum. */
+  readonly received: Readonly<Record<string, StepContribution>>;
+}
+
+/** One client's results, from its host's `client-report`. */
+export interface ClientReport {
+  readonly trainRows: number;
+  /** Local test accuracy under the global model. */
+  readonly globalAccuracy: number;
+  /** Under its personal model (pFedACnnL); NaN when none. */
+  readonly personalAccuracy: number;
+  /** Chosen λ as a multiple of tr(A_k)/d; Infinity = the anchor; NaN when none. */
+  readonly lambda: number;
+  readonly group: number;
+}
+
+/** Masking state of a masked analytic run: the members' public keys and the current round's masked sum. */
+export interface MaskingState {
+  /** Peer id → ECDH public key (65 bytes). */
+  readonly keys: Readonly<Record<string, Uint8Array>>;
+  /** The current layer's roster, in mask order. */
+  readonly roster: readonly PeerId[];
+  /** Ring sum of the masked vectors received so far (null before the first). */
+  readonly ringSum: Float64Array | null;
+  /** Roster members that never sent; survivors are asked to reveal their pair keys with them. */
+  readonly dropped: readonly PeerId[];
+  /** Survivors whose reveal is still awaited. */
+  readonly awaitingReveal: readonly PeerId[];
 }
 
 export interface CoordinatorState {
@@ -57,6 +95,18 @@ export interface CoordinatorState {
   readonly pending: PendingStep | null;
   /** FedACnnL progress; null for 'dp' runs and before a 'fedacnnl' run starts. */
   readonly analytic: AnalyticRound | null;
+  /** Federated runs: the clients and their hosts (fixed at start); [] for 'dp'. */
+  readonly clients: readonly ClientPlan[];
+  /** Client id → its report (after the run's last layer or round). */
+  readonly clientReports: Readonly<Record<number, ClientReport>>;
+  /** FedAvg progress; null otherwise. */
+  readonly fedavg: FedAvgRound | null;
+  /** Masked analytic runs; null otherwise. */
+  readonly masking: MaskingState | null;
+  /** Federated runs in 'evaluating-final': hosts whose client-report is still awaited. */
+  readonly awaitingReports: readonly PeerId[];
+  /** The final test evaluation is in (federated runs end when it and the reports are). */
+  readonly finalEvaluated: boolean;
   readonly loss: number;
   readonly testAccuracy: number;
   readonly startedAt: number | null;

@@ -7,7 +7,9 @@ import type { GramStats } from '../../core/analytic/gram-stats.ts';
 import type { PeerId } from '../../core/ids.ts';
 import { assertNever } from '../../core/result.ts';
 import { PROTOCOL_VERSION } from '../../protocol/version.ts';
-import type { DeviceInfo, Message, RunConfig, StartMsg } from '../../protocol/messages.ts';
+import type { AssignMsg, DeviceInfo, Message, RunConfig, StartMsg } from '../../protocol/messages.ts';
+import { CLIENT_REPORT_COLUMNS } from '../../protocol/messages.ts';
+import type { LayerStatsMsg } from '../../protocol/messages.ts';
 import { PEER_TIMEOUT_MS, log, send, type CommonCommand } from '../commands.ts';
 import type { WorkerState } from './state.ts';
 
@@ -17,21 +19,43 @@ export type WorkerEvent =
   | { readonly type: 'peer-left'; readonly peer: PeerId; readonly reason: string; readonly now: number }
   | { readonly type: 'tick'; readonly now: number }
   | { readonly type: 'gradients-ready'; readonly step: number; readonly count: number; readonly lossSum: number; readonly grads: readonly Float32Array[]; readonly now: number }
-  /** algo 'fedacnnl': this worker's statistics of `layer` are ready. */
-  | { readonly type: 'layer-stats-ready'; readonly layer: number; readonly stats: GramStats; readonly now: number }
+  /** Analytic algos: this tab's statistics of `layer` are ready, one sum per client group. */
+  | { readonly type: 'layer-stats-ready'; readonly layer: number; readonly stats: readonly GramStats[]; readonly now: number }
+  /** Masked analytic runs: the same statistics as one masked ring vector. */
+  | { readonly type: 'masked-stats-ready'; readonly layer: number; readonly ring: Float64Array; readonly now: number }
+  | { readonly type: 'mask-key-ready'; readonly publicKey: Uint8Array; readonly now: number }
+  /** The pair keys this tab shares with the dropped members of `layer`'s roster, 32 bytes each, in `dropped` order. */
+  | { readonly type: 'keys-revealed'; readonly layer: number; readonly dropped: readonly string[]; readonly keys: Uint8Array; readonly now: number }
+  /** Federated runs: the hosted clients' results, float64 [k, CLIENT_REPORT_COLUMNS]. */
+  | { readonly type: 'client-report-ready'; readonly rows: Float64Array; readonly now: number }
+  /** FedAvg: the hosted clients' weighted mean parameters after local training in `round`. */
+  | { readonly type: 'fedavg-ready'; readonly round: number; readonly count: number; readonly lossSum: number; readonly params: readonly Float32Array[]; readonly now: number }
   | { readonly type: 'job-failed'; readonly detail: string; readonly now: number };
 
 export type WorkerCommand =
   | CommonCommand
-  | { readonly type: 'set-partition'; readonly config: RunConfig; readonly indices: Int32Array }
+  /** Keep the partition: the hosted clients' rows back to back (`offsets`, `clientIds`, `clientGroups` as in `assign`). */
+  | { readonly type: 'set-partition'; readonly config: RunConfig; readonly indices: Int32Array; readonly offsets: Int32Array; readonly clientIds: Int32Array; readonly clientGroups: Int32Array }
   | { readonly type: 'init-replica'; readonly start: StartMsg }
   | { readonly type: 'apply-update'; readonly grads: readonly Float32Array[] }
   | { readonly type: 'compute-gradients'; readonly step: number; readonly batchSize: number }
-  /** algo 'fedacnnl': run the partition through the solved `weights` and accumulate layer `layer`'s statistics. */
-  | { readonly type: 'accumulate-layer'; readonly layer: number; readonly weights: readonly Float64Array[] }
+  /**
+   * Analytic algos: run the hosted clients' rows through the solved `weights` and accumulate layer `layer`'s
+   * statistics per client group; with a non-empty roster, mask them with every other member's key.
+   */
+  | { readonly type: 'accumulate-layer'; readonly layer: number; readonly weights: readonly Float64Array[]; readonly groups: number; readonly roster: readonly string[]; readonly rosterKeys: Uint8Array }
+  | { readonly type: 'make-mask-key' }
+  | { readonly type: 'reveal-keys'; readonly layer: number; readonly dropped: readonly string[] }
+  /** Analytic algos, after the last layer: each client's local accuracy (and personal head, given group heads). */
+  | { readonly type: 'personalize'; readonly weights: readonly Float64Array[]; readonly groupHeads: Float64Array; readonly groups: number }
+  /** FedAvg: train every hosted client from `params` (round < epochs), or only report local accuracies (round = epochs). */
+  | { readonly type: 'fedavg-train'; readonly round: number; readonly params: readonly Float32Array[] }
+  | { readonly type: 'fedavg-report'; readonly params: readonly Float32Array[] }
   | { readonly type: 'finished'; readonly ok: boolean; readonly reason: string };
 
 export interface WorkerContext {
+  /** This tab's peer id (its place in a masking roster). */
+  readonly self: string;
   readonly room: string;
   readonly device: DeviceInfo;
 }
@@ -43,7 +67,7 @@ interface Out {
 
 export function initialWorkerState(coordinator: PeerId, now: number): WorkerState {
   return {
-    phase: 'connecting', coordinator, config: null, partitionSize: 0, members: [], step: 0, epoch: 0,
+    phase: 'connecting', coordinator, config: null, partitionSize: 0, clients: 0, members: [], step: 0, epoch: 0,
     working: null, loss: Number.NaN, testAccuracy: Number.NaN, lastSeenCoordinator: now, failure: null,
   };
 }
@@ -62,10 +86,7 @@ export function createWorkerReducer(ctx: WorkerContext) {
         return fail(s, `coordinator refused us: ${msg.reason}`);
       case 'heartbeat':
         return done(s);
-      case 'assign':
-        return done({ ...s, config: msg.config, partitionSize: msg.indices.data.length }, [
-          { type: 'set-partition', config: msg.config, indices: msg.indices.data as Int32Array },
-        ]);
+      case 'assign': return onAssign(s, msg);
       case 'start': {
         if (!runOk(msg.runId)) return done(s, [log('warn', 'start for an unknown run ignored')]);
         const next: WorkerState = { ...s, phase: 'training', step: msg.step, epoch: msg.epoch, working: msg.batchSize > 0 ? msg.step : null };
@@ -90,15 +111,44 @@ export function createWorkerReducer(ctx: WorkerContext) {
       case 'error':
         return done(s, [log('warn', `coordinator says ${msg.code}: ${msg.detail}`)]);
       case 'layer-request': {
-        if (!runOk(msg.runId) || s.config?.algo !== 'fedacnnl') return done(s, [log('warn', `layer-request for an unknown run ignored`)]);
+        if (!runOk(msg.runId) || !isAnalytic(s.config)) return done(s, [log('warn', `layer-request for an unknown run ignored`)]);
+        if (msg.roster.length > 0 && !msg.roster.includes(ctx.self)) return done(s, [log('warn', `layer-request ${msg.layer} without this tab in its roster ignored`)]);
         const weights = msg.weights.flatMap((w) => (w.data instanceof Float64Array ? [w.data] : []));
-        return done({ ...s, phase: 'training', step: msg.layer, working: msg.layer }, [{ type: 'accumulate-layer', layer: msg.layer, weights }]);
+        return done({ ...s, phase: 'training', step: msg.layer, working: msg.layer }, [
+          { type: 'accumulate-layer', layer: msg.layer, weights, groups: msg.groups, roster: msg.roster, rosterKeys: msg.rosterKeys.data as Uint8Array },
+        ]);
       }
-      case 'hello': case 'gradients': case 'layer-stats':
+      case 'unmask-request':
+        if (!runOk(msg.runId) || s.config?.masking !== true) return done(s, [log('warn', 'unmask-request for an unknown run ignored')]);
+        return done(s, [log('warn', `revealing this tab's layer-${msg.layer} mask keys with ${msg.dropped.join(', ')} (they left the round)`), { type: 'reveal-keys', layer: msg.layer, dropped: msg.dropped }]);
+      case 'personalize': {
+        if (!runOk(msg.runId) || !isAnalytic(s.config)) return done(s, [log('warn', 'personalize for an unknown run ignored')]);
+        const weights = msg.weights.flatMap((w) => (w.data instanceof Float64Array ? [w.data] : []));
+        const heads = msg.groupHeads.data instanceof Float64Array ? msg.groupHeads.data : new Float64Array(0);
+        return done({ ...s, phase: 'training' }, [{ type: 'personalize', weights, groupHeads: heads, groups: msg.groupHeads.shape[0] ?? 0 }]);
+      }
+      case 'fedavg-round': {
+        if (!runOk(msg.runId) || s.config?.algo !== 'fedavg') return done(s, [log('warn', 'fedavg-round for an unknown run ignored')]);
+        const params = msg.params.map((p) => p.data as Float32Array);
+        const final = msg.round >= s.config.epochs;
+        return done({ ...s, phase: 'training', step: msg.round, epoch: msg.round, working: final ? null : msg.round }, [
+          final ? { type: 'fedavg-report', params } : { type: 'fedavg-train', round: msg.round, params },
+        ]);
+      }
+      case 'hello': case 'gradients': case 'layer-stats': case 'mask-key': case 'masked-stats': case 'mask-reveal': case 'client-report': case 'fedavg-update':
         return done(s, [log('warn', `unexpected '${msg.type}' from the coordinator ignored`)]);
       default:
         return assertNever(msg);
     }
+  }
+
+  function onAssign(s: WorkerState, msg: AssignMsg): Out {
+    const cmds: WorkerCommand[] = [{
+      type: 'set-partition', config: msg.config, indices: msg.indices.data as Int32Array, offsets: msg.offsets.data as Int32Array,
+      clientIds: msg.clientIds.data as Int32Array, clientGroups: msg.clientGroups.data as Int32Array,
+    }];
+    if (msg.config.masking && isAnalytic(msg.config)) cmds.push({ type: 'make-mask-key' });
+    return done({ ...s, config: msg.config, partitionSize: msg.indices.data.length, clients: msg.clientIds.data.length }, cmds);
   }
 
   return function reduce(s: WorkerState, e: WorkerEvent): Out {
@@ -128,17 +178,48 @@ export function createWorkerReducer(ctx: WorkerContext) {
       }
       case 'layer-stats-ready': {
         if (s.config === null || e.layer !== s.working) return done(s, [log('warn', `statistics of layer ${e.layer} dropped`)]);
-        const { stats } = e;
-        return done({ ...s, working: null }, [send(s.coordinator, {
-          type: 'layer-stats', runId: s.config.runId, layer: e.layer, count: stats.count,
-          a: { dtype: 'float64', shape: [stats.aUpper.length], data: stats.aUpper },
-          b: { dtype: 'float64', shape: [stats.dIn, stats.dOut], data: stats.b },
-        })]);
+        return done({ ...s, working: null }, [send(s.coordinator, layerStatsMessage(s.config.runId, e.layer, e.stats))]);
+      }
+      case 'masked-stats-ready': {
+        if (s.config === null || e.layer !== s.working) return done(s, [log('warn', `masked statistics of layer ${e.layer} dropped`)]);
+        return done({ ...s, working: null }, [send(s.coordinator, { type: 'masked-stats', runId: s.config.runId, layer: e.layer, ring: { dtype: 'float64', shape: [e.ring.length], data: e.ring } })]);
+      }
+      case 'mask-key-ready':
+        if (s.config === null) return done(s);
+        return done(s, [send(s.coordinator, { type: 'mask-key', runId: s.config.runId, publicKey: { dtype: 'uint8', shape: [e.publicKey.length], data: e.publicKey } })]);
+      case 'keys-revealed':
+        if (s.config === null) return done(s);
+        return done(s, [send(s.coordinator, { type: 'mask-reveal', runId: s.config.runId, layer: e.layer, dropped: e.dropped, keys: { dtype: 'uint8', shape: [e.dropped.length, 32], data: e.keys } })]);
+      case 'client-report-ready':
+        if (s.config === null) return done(s);
+        return done(s, [send(s.coordinator, { type: 'client-report', runId: s.config.runId, clients: { dtype: 'float64', shape: [e.rows.length / CLIENT_REPORT_COLUMNS, CLIENT_REPORT_COLUMNS], data: e.rows } })]);
+      case 'fedavg-ready': {
+        if (s.config === null || e.round !== s.working) return done(s, [log('warn', `FedAvg round ${e.round} result dropped`)]);
+        const params = e.params.map((p) => ({ dtype: 'float32' as const, shape: [p.length], data: p }));
+        return done({ ...s, working: null }, [send(s.coordinator, { type: 'fedavg-update', runId: s.config.runId, round: e.round, count: e.count, lossSum: e.lossSum, params })]);
       }
       case 'job-failed':
         return fail(s, `compute failed: ${e.detail}`, [send(s.coordinator, { type: 'error', code: 'compute-failed', detail: e.detail })]);
       default:
         return assertNever(e);
     }
+  };
+}
+
+const isAnalytic = (config: RunConfig | null): boolean => config?.algo === 'fedacnnl' || config?.algo === 'pfedacnnl';
+
+/** One message for G group sums: counts [G], packed A [G, P], B [G, dIn, classes]. */
+export function layerStatsMessage(runId: string, layer: number, stats: readonly GramStats[]): LayerStatsMsg {
+  const first = stats[0];
+  const p = first?.aUpper.length ?? 0;
+  const q = first?.b.length ?? 0;
+  const a = new Float64Array(stats.length * p);
+  const b = new Float64Array(stats.length * q);
+  stats.forEach((st, g) => { a.set(st.aUpper, g * p); b.set(st.b, g * q); });
+  return {
+    type: 'layer-stats', runId, layer,
+    counts: { dtype: 'int32', shape: [stats.length], data: Int32Array.from(stats, (st) => st.count) },
+    a: { dtype: 'float64', shape: [stats.length, p], data: a },
+    b: { dtype: 'float64', shape: [stats.length, first?.dIn ?? 0, first?.dOut ?? 0], data: b },
   };
 }

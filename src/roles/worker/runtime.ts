@@ -6,10 +6,17 @@ import type { Dataset } from '../../core/data/dataset.ts';
 import { toFloatBatch } from '../../core/data/batch.ts';
 import { ensureTrainable, getModel } from '../../compute/models.ts';
 import { Replica } from '../../compute/replica.ts';
+import { CLIENT_REPORT_COLUMNS } from '../../protocol/messages.ts';
 import type { DeviceInfo, StartMsg } from '../../protocol/messages.ts';
 import type { Transport } from '../../transport/transport.ts';
-import { ANALYTIC_CHUNK_ROWS, analyticPlan, layerAccumulator, weightsFit } from '../analytic-plan.ts';
+import { analyticPlan, layerCount, weightsFit } from '../analytic-plan.ts';
+import { maskLabel } from '../federated-plan.ts';
+import { createMaskKeyPair, derivePairKey, type MaskKeyPair } from '../pair-keys.ts';
+import { PUBLIC_KEY_BYTES } from '../../protocol/validate-federated.ts';
 import { RoleHost } from '../role-host.ts';
+import { accumulateLayer, clientReports, maskLayerSums } from './analytic-jobs.ts';
+import { hostedClients, localAccuracies, runFedAvgRound, type HostedClient } from './fedavg-job.ts';
+import type { GramStats } from '../../core/analytic/gram-stats.ts';
 import { BatchSampler } from './batch-sampler.ts';
 import { createWorkerReducer, initialWorkerState, type WorkerCommand, type WorkerEvent } from './reducer.ts';
 import type { WorkerState } from './state.ts';
@@ -28,11 +35,16 @@ export class WorkerRuntime {
   readonly host: RoleHost<WorkerState, WorkerEvent, WorkerCommand>;
   private replica: Replica | null = null;
   private sampler: BatchSampler | null = null;
-  /** The partition's sample indices (algo 'fedacnnl' reads all of them for every layer). */
-  private indices: Int32Array | null = null;
+  /** Federated runs: the clients this tab hosts, with their train/validation/test rows. */
+  private clients: HostedClient[] = [];
+  /** Masked runs: this tab's ECDH key pair and the pair keys derived so far (peer id → 32 bytes). */
+  private maskKeys: MaskKeyPair | null = null;
+  private readonly pairKeys = new Map<string, Uint8Array>();
+  /** pFedACnnL: each hosted client's head-layer statistics, kept for its personal solve. */
+  private headStats: ReadonlyMap<number, GramStats> = new Map();
 
   constructor(private readonly init: WorkerRuntimeInit) {
-    const reduce = createWorkerReducer({ room: init.room, device: init.device });
+    const reduce = createWorkerReducer({ self: init.transport.self, room: init.room, device: init.device });
     this.host = new RoleHost<WorkerState, WorkerEvent, WorkerCommand>({
       transport: init.transport,
       initial: initialWorkerState(init.coordinator, (init.now ?? Date.now)()),
@@ -59,13 +71,16 @@ export class WorkerRuntime {
     switch (c.type) {
       case 'set-partition':
         this.sampler = new BatchSampler(c.indices, (c.config.seed ^ hashString(this.init.transport.self)) >>> 0);
-        this.indices = c.indices;
+        this.clients = hostedClients(c, this.init.dataset.train.labels, c.config.seed);
         return true;
-      case 'accumulate-layer':
-        // Detached: a whole partition takes seconds, and the serial queue must keep sending heartbeats meanwhile.
-        // The job reports through events (layer-stats-ready / job-failed) and never throws.
-        void this.accumulateLayer(c.layer, c.weights);
-        return true;
+      // Jobs run detached: a whole partition takes seconds, and the serial queue must keep sending heartbeats
+      // meanwhile. Each reports through an event (…-ready or job-failed) and never throws.
+      case 'accumulate-layer': void this.job(() => this.accumulateLayer(c)); return true;
+      case 'make-mask-key': void this.job(() => this.makeMaskKey()); return true;
+      case 'reveal-keys': void this.job(() => this.revealKeys(c.layer, c.dropped)); return true;
+      case 'personalize': void this.job(() => this.personalize(c)); return true;
+      case 'fedavg-train': void this.job(() => this.fedAvgTrain(c.round, c.params)); return true;
+      case 'fedavg-report': void this.job(() => this.fedAvgReport(c.params)); return true;
       case 'init-replica':
         await this.initReplica(c.start);
         return true;
@@ -100,25 +115,97 @@ export class WorkerRuntime {
     return this.replica;
   }
 
-  /** FedACnnL: this partition's statistics of `layer`, accumulated chunk by chunk in float64. */
-  private async accumulateLayer(layer: number, weights: readonly Float64Array[]): Promise<void> {
-    const now = (): number => this.host.now();
+  /** Runs a detached job; anything it throws becomes a `job-failed` event. */
+  private async job(run: () => Promise<void>): Promise<void> {
     try {
-      const config = this.host.getState().config;
-      if (config === null || this.indices === null) throw new Error('no partition assigned');
-      const { dataset } = this.init;
-      const plan = analyticPlan(config, dataset.width * dataset.height, dataset.numClasses);
-      if (!weightsFit(plan, layer, weights)) throw new Error(`layer-request ${layer} carries weights that do not fit the network`);
-      const acc = layerAccumulator(plan, layer, weights);
-      for (let start = 0; start < this.indices.length; start += ANALYTIC_CHUNK_ROWS) {
-        const { x, y, count } = toFloatBatch(dataset.train, this.indices, start, ANALYTIC_CHUNK_ROWS);
-        acc.add(x, count, y);
-        await yieldToEventLoop();
-      }
-      this.host.dispatch({ type: 'layer-stats-ready', layer, stats: acc.stats(), now: now() });
+      await run();
     } catch (e) {
-      this.host.dispatch({ type: 'job-failed', detail: String(e), now: now() });
+      this.host.dispatch({ type: 'job-failed', detail: e instanceof Error ? e.message : String(e), now: this.host.now() });
     }
+  }
+
+  private requireConfig() {
+    const config = this.host.getState().config;
+    if (config === null) throw new Error('no partition assigned');
+    return config;
+  }
+
+  private planOf() {
+    const { dataset } = this.init;
+    return analyticPlan(this.requireConfig(), dataset.width * dataset.height, dataset.numClasses);
+  }
+
+  /** Analytic algos: the hosted clients' statistics of a layer, per group, plain or masked. */
+  private async accumulateLayer(c: Extract<WorkerCommand, { type: 'accumulate-layer' }>): Promise<void> {
+    const config = this.requireConfig();
+    const plan = this.planOf();
+    if (!weightsFit(plan, c.layer, c.weights)) throw new Error(`layer-request ${c.layer} carries weights that do not fit the network`);
+    const keepPerClient = config.algo === 'pfedacnnl' && c.layer === layerCount(plan) - 1;
+    const sums = await accumulateLayer({ plan, layer: c.layer, weights: c.weights, groups: c.groups, clients: this.clients, train: this.init.dataset.train, keepPerClient, pause: yieldToEventLoop });
+    if (keepPerClient) this.headStats = sums.perClient;
+    if (c.roster.length === 0) {
+      this.host.dispatch({ type: 'layer-stats-ready', layer: c.layer, stats: sums.groups, now: this.host.now() });
+      return;
+    }
+    const self = c.roster.indexOf(this.init.transport.self);
+    const keys = new Map<number, Uint8Array>();
+    for (const [i, peer] of c.roster.entries()) {
+      if (i === self) continue;
+      keys.set(i, await this.pairKey(peer, c.rosterKeys.subarray(i * PUBLIC_KEY_BYTES, (i + 1) * PUBLIC_KEY_BYTES)));
+    }
+    const ring = maskLayerSums(sums.groups, self, keys, maskLabel(config.runId, c.layer, c.roster), c.roster.length);
+    if (!ring.ok) throw new Error(ring.error);
+    this.host.dispatch({ type: 'masked-stats-ready', layer: c.layer, ring: ring.value, now: this.host.now() });
+  }
+
+  /** The pair key shared with `peer` (derived once per run from its public key). */
+  private async pairKey(peer: string, publicKey: Uint8Array): Promise<Uint8Array> {
+    const known = this.pairKeys.get(peer);
+    if (known) return known;
+    if (this.maskKeys === null) throw new Error('no masking key pair yet');
+    const key = await derivePairKey(this.maskKeys, publicKey, this.requireConfig().runId);
+    if (!key.ok) throw new Error(`cannot agree a mask key with ${peer}: ${key.error}`);
+    this.pairKeys.set(peer, key.value);
+    return key.value;
+  }
+
+  private async makeMaskKey(): Promise<void> {
+    this.maskKeys = await createMaskKeyPair();
+    this.pairKeys.clear();
+    this.host.dispatch({ type: 'mask-key-ready', publicKey: this.maskKeys.publicKeyRaw, now: this.host.now() });
+  }
+
+  /** Reveals the pair keys with dropped roster members (only those this tab actually derived). */
+  private async revealKeys(layer: number, dropped: readonly string[]): Promise<void> {
+    const keys = new Uint8Array(dropped.length * 32);
+    for (const [i, peer] of dropped.entries()) {
+      const key = this.pairKeys.get(peer);
+      if (key === undefined) throw new Error(`asked to reveal a mask key with ${peer}, which was not in this tab's roster`);
+      keys.set(key, i * 32);
+    }
+    await Promise.resolve();
+    this.host.dispatch({ type: 'keys-revealed', layer, dropped, keys, now: this.host.now() });
+  }
+
+  private async personalize(c: Extract<WorkerCommand, { type: 'personalize' }>): Promise<void> {
+    const plan = this.planOf();
+    if (!weightsFit(plan, c.weights.length - 1, c.weights.slice(0, -1))) throw new Error('personalize carries weights that do not fit the network');
+    const rows = await clientReports({ plan, weights: c.weights, groupHeads: c.groupHeads, groups: c.groups, clients: this.clients, train: this.init.dataset.train, headStats: this.headStats, pause: yieldToEventLoop });
+    this.host.dispatch({ type: 'client-report-ready', rows, now: this.host.now() });
+  }
+
+  private async fedAvgTrain(round: number, params: readonly Float32Array[]): Promise<void> {
+    const config = this.requireConfig();
+    const r = await runFedAvgRound({ model: getModel(config.model), params, clients: this.clients, train: this.init.dataset.train, config, round, onBatch: yieldToEventLoop });
+    this.host.dispatch({ type: 'fedavg-ready', round, count: r.count, lossSum: r.lossSum, params: r.params, now: this.host.now() });
+  }
+
+  private async fedAvgReport(params: readonly Float32Array[]): Promise<void> {
+    const config = this.requireConfig();
+    const acc = await localAccuracies(getModel(config.model), params, this.clients, this.init.dataset.train);
+    const rows = new Float64Array(this.clients.length * CLIENT_REPORT_COLUMNS);
+    this.clients.forEach((c, i) => { rows.set([c.id, c.rows.train.length, acc[i] ?? Number.NaN, Number.NaN, Number.NaN, c.group], i * CLIENT_REPORT_COLUMNS); });
+    this.host.dispatch({ type: 'client-report-ready', rows, now: this.host.now() });
   }
 
   private async computeGradients(step: number, batchSize: number): Promise<void> {

@@ -9,6 +9,8 @@ export interface WorkerState {
   readonly coordinator: PeerId;
   readonly config: RunConfig | null;
   readonly partitionSize: number;
+  /** Federated clients this tab hosts (1 in a 'dp' run). */
+  readonly clients: number;
   readonly members: readonly string[];
   readonly step: number;
   readonly epoch: number;
