@@ -48,7 +48,9 @@ async function simulate(config: RunConfig) {
 
 /** `trainFedAcnnl` on the pooled training rows of every client, as one client. */
 function central(config: RunConfig, state: CoordinatorState) {
-  const all = Int32Array.from(state.clients.flatMap((c) => Array.from(splitClientRows(c.indices, ds.train.labels, config.seed, c.id).train)));
+  const rows = (c: CoordinatorState['clients'][number]) => splitClientRows({ indices: c.indices, trainLabels: ds.train.labels, testLabels: ds.test.labels, seed: config.seed, clientId: c.id, validation: false });
+  const all = Int32Array.from(state.clients.flatMap((c) => Array.from(rows(c).train)));
+  expect(all.length).toBe(ds.train.count); // FedACnnL trains on every row of every client
   const { x, y } = toFloatBatch(ds.train, all, 0, all.length);
   const r = trainFedAcnnl([{ x, rows: all.length, labels: y }], analyticPlan(config, 784, 10));
   if (!r.ok) throw new Error(r.error.message);

@@ -28,7 +28,7 @@ import type { AnalyticPlan } from '../analytic-plan.ts';
 import { layerShape } from '../analytic-plan.ts';
 import { log, send } from '../commands.ts';
 import { maskLabel } from '../federated-plan.ts';
-import { advanceAnalytic, failRun, hostIds, requestLayer, startAnalytic, type AnalyticCommand, type AnalyticOut, type StatsVerdict } from './analytic-reducer.ts';
+import { advanceAnalytic, failRun, hostIds, requestLayer, startAnalytic, type AnalyticOut, type StatsVerdict } from './analytic-reducer.ts';
 import type { CoordinatorState, MaskingState } from './state.ts';
 
 const none = (state: CoordinatorState): AnalyticOut => ({ state, commands: [] });
@@ -128,7 +128,7 @@ function unmaskAndSolve(s: CoordinatorState, plan: AnalyticPlan, layer: number, 
   }
   const next: CoordinatorState = { ...s, analytic: { ...r, sums }, masking: { ...k, dropped: [], awaitingReveal: [] } };
   const out = advanceAnalytic(next, plan);
-  return { state: out.state, commands: [log('info', `layer ${layer}: unmasked the sum of ${r.received.length} tabs`), ...(out.commands as AnalyticCommand[])] };
+  return { state: out.state, commands: [log('info', `layer ${layer}: unmasked the sum of ${r.received.length} tabs`), ...(out.commands)] };
 }
 
 /** A decoded sum must be finite with bias diagonal = count (PSD sanity is skipped: fixed-point rounding can tip it). */

@@ -79,7 +79,7 @@ function accuracyOf(model: AnalyticModel, x: Float32Array, rows: number, labels:
  */
 export async function clientReports(init: {
   plan: AnalyticPlan; weights: readonly Float64Array[]; groupHeads: Float64Array; groups: number; clients: readonly HostedClient[];
-  train: Split; headStats: ReadonlyMap<number, GramStats>; pause: () => Promise<void>;
+  train: Split; test: Split; headStats: ReadonlyMap<number, GramStats>; pause: () => Promise<void>;
 }): Promise<Float64Array> {
   const { plan, clients, train } = init;
   const model = modelFromWeights(plan, init.weights);
@@ -88,7 +88,7 @@ export async function clientReports(init: {
   const headSize = globalHead.length;
   const out = new Float64Array(clients.length * CLIENT_REPORT_COLUMNS);
   for (const [i, c] of clients.entries()) {
-    const test = rowsOf(train, c.rows.test, 0, c.rows.test.length);
+    const test = rowsOf(init.test, c.rows.test, 0, c.rows.test.length);
     const globalAccuracy = accuracyOf(model, test.x, test.count, test.y, plan.numClasses);
     let personal = Number.NaN;
     let lambda = Number.NaN;

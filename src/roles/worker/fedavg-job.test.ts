@@ -24,14 +24,14 @@ const assign = {
   clientIds: Int32Array.of(7, 9),
   clientGroups: Int32Array.of(0, 1),
 };
-const clients = hostedClients(assign, ds.train.labels, config.seed);
+const clients = hostedClients(assign, { train: ds.train.labels, test: ds.test.labels }, config.seed, true);
 
 describe('hostedClients', () => {
   it('splits each hosted client\'s own rows with splitClientRows(seed, client id)', () => {
     expect(clients.map((c) => [c.id, c.group])).toEqual([[7, 0], [9, 1]]);
     const first = clients[0]?.rows;
-    expect(first).toEqual(splitClientRows(assign.indices.subarray(0, 300), ds.train.labels, config.seed, 7));
-    const all = [...(first?.train ?? []), ...(first?.validation ?? []), ...(first?.test ?? [])].sort((a, b) => a - b);
+    expect(first).toEqual(splitClientRows({ indices: assign.indices.subarray(0, 300), trainLabels: ds.train.labels, testLabels: ds.test.labels, seed: config.seed, clientId: 7, validation: true }));
+    const all = [...(first?.train ?? []), ...(first?.validation ?? [])].sort((a, b) => a - b);
     expect(all).toEqual(Array.from({ length: 300 }, (_, i) => i));
     expect(Array.from(clients[1]?.rows.train ?? []).every((i) => i >= 300 && i < 400)).toBe(true);
   });
@@ -88,11 +88,11 @@ describe('localAccuracies', () => {
   it('beats chance on every client\'s local test rows after a few rounds, without leaking tensors', async () => {
     let params = initialParams(model, 3);
     const before = tf.memory().numTensors;
-    const start = await localAccuracies(model, params, clients, ds.train);
+    const start = await localAccuracies(model, params, clients, ds.test);
     for (let round = 0; round < config.epochs; round++) {
       params = (await runFedAvgRound({ model, params, clients, train: ds.train, config, round })).params;
     }
-    const end = await localAccuracies(model, params, clients, ds.train);
+    const end = await localAccuracies(model, params, clients, ds.test);
     expect(tf.memory().numTensors).toBe(before);
     // Oracle: count correct argmax predictions of client 9's test rows by hand.
     const c9 = clients[1]?.rows.test ?? new Int32Array(0);
@@ -103,6 +103,6 @@ describe('localAccuracies', () => {
     expect(Math.max(...start)).toBeLessThan(0.5);
     for (const acc of end) expect(acc).toBeGreaterThan(0.5); // chance is 0.1 with 10 balanced classes
     const noTest: HostedClient = { id: 1, group: 0, rows: { train: Int32Array.of(0), validation: new Int32Array(0), test: new Int32Array(0) } };
-    expect(await localAccuracies(model, params, [noTest], ds.train)).toEqual([Number.NaN]);
+    expect(await localAccuracies(model, params, [noTest], ds.test)).toEqual([Number.NaN]);
   });
 });

@@ -30,13 +30,13 @@ export interface HostedAssign {
 }
 
 /**
- * The hosted clients of an assign, each with its rows split into train / validation / test by
- * (seed, client id), the same split every tab and the coordinator would compute.
+ * The hosted clients of an assign, each with its rows (train, optional validation, local test from the test
+ * split) by (seed, client id), the same split every tab and the coordinator would compute.
  */
-export function hostedClients(assign: HostedAssign, labels: Uint8Array, seed: number): HostedClient[] {
+export function hostedClients(assign: HostedAssign, labels: { train: Uint8Array; test: Uint8Array }, seed: number, validation: boolean): HostedClient[] {
   return Array.from(assign.clientIds, (id, c) => {
-    const rows = assign.indices.subarray(assign.offsets[c] ?? 0, assign.offsets[c + 1] ?? 0);
-    return { id, group: assign.clientGroups[c] ?? 0, rows: splitClientRows(rows, labels, seed, id) };
+    const indices = assign.indices.subarray(assign.offsets[c] ?? 0, assign.offsets[c + 1] ?? 0);
+    return { id, group: assign.clientGroups[c] ?? 0, rows: splitClientRows({ indices, trainLabels: labels.train, testLabels: labels.test, seed, clientId: id, validation }) };
   });
 }
 
@@ -97,7 +97,7 @@ export async function runFedAvgRound(job: FedAvgRoundJob): Promise<FedAvgRoundRe
  * Each client's accuracy on its own local test rows under `params` (NaN for a client without test rows),
  * in `clients` order: the "global model, local test" column of the client report.
  */
-export async function localAccuracies(model: ModelDef, params: readonly Float32Array[], clients: readonly HostedClient[], train: Split): Promise<number[]> {
+export async function localAccuracies(model: ModelDef, params: readonly Float32Array[], clients: readonly HostedClient[], test: Split): Promise<number[]> {
   // Any optimizer would do (nothing is trained); 'sgd' keeps no slots.
   const replica = new Replica(model, { name: 'sgd', learningRate: 0 }, params, null, 0);
   try {
@@ -105,7 +105,7 @@ export async function localAccuracies(model: ModelDef, params: readonly Float32A
     for (const c of clients) {
       const n = c.rows.test.length;
       if (n === 0) { out.push(Number.NaN); continue; }
-      const { x, y } = toFloatBatch(train, c.rows.test, 0, n);
+      const { x, y } = toFloatBatch(test, c.rows.test, 0, n);
       out.push(await replica.accuracy(x, y));
     }
     return out;

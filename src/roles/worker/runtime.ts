@@ -71,7 +71,7 @@ export class WorkerRuntime {
     switch (c.type) {
       case 'set-partition':
         this.sampler = new BatchSampler(c.indices, (c.config.seed ^ hashString(this.init.transport.self)) >>> 0);
-        this.clients = hostedClients(c, this.init.dataset.train.labels, c.config.seed);
+        this.clients = hostedClients(c, { train: this.init.dataset.train.labels, test: this.init.dataset.test.labels }, c.config.seed, c.config.algo === 'pfedacnnl');
         return true;
       // Jobs run detached: a whole partition takes seconds, and the serial queue must keep sending heartbeats
       // meanwhile. Each reports through an event (…-ready or job-failed) and never throws.
@@ -190,7 +190,7 @@ export class WorkerRuntime {
   private async personalize(c: Extract<WorkerCommand, { type: 'personalize' }>): Promise<void> {
     const plan = this.planOf();
     if (!weightsFit(plan, c.weights.length - 1, c.weights.slice(0, -1))) throw new Error('personalize carries weights that do not fit the network');
-    const rows = await clientReports({ plan, weights: c.weights, groupHeads: c.groupHeads, groups: c.groups, clients: this.clients, train: this.init.dataset.train, headStats: this.headStats, pause: yieldToEventLoop });
+    const rows = await clientReports({ plan, weights: c.weights, groupHeads: c.groupHeads, groups: c.groups, clients: this.clients, train: this.init.dataset.train, test: this.init.dataset.test, headStats: this.headStats, pause: yieldToEventLoop });
     this.host.dispatch({ type: 'client-report-ready', rows, now: this.host.now() });
   }
 
@@ -202,7 +202,7 @@ export class WorkerRuntime {
 
   private async fedAvgReport(params: readonly Float32Array[]): Promise<void> {
     const config = this.requireConfig();
-    const acc = await localAccuracies(getModel(config.model), params, this.clients, this.init.dataset.train);
+    const acc = await localAccuracies(getModel(config.model), params, this.clients, this.init.dataset.test);
     const rows = new Float64Array(this.clients.length * CLIENT_REPORT_COLUMNS);
     this.clients.forEach((c, i) => { rows.set([c.id, c.rows.train.length, acc[i] ?? Number.NaN, Number.NaN, Number.NaN, c.group], i * CLIENT_REPORT_COLUMNS); });
     this.host.dispatch({ type: 'client-report-ready', rows, now: this.host.now() });
