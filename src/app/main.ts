@@ -14,9 +14,14 @@ import type { SwarmStatus } from '../ui/snapshot.ts';
 import { joinRoom, type Membership } from './join-room.ts';
 import { coordinatorView, logLines, workerView } from './status.ts';
 
+/** The solved layers of an analytic run, row-major. */
+export interface AnalyticWeights {
+  readonly layers: readonly { readonly rows: number; readonly cols: number; readonly data: readonly number[] }[];
+}
+
 declare global {
   interface Window {
-    swarm: { status(): SwarmStatus; start(): void };
+    swarm: { status(): SwarmStatus; start(): void; analyticWeights(): AnalyticWeights | null };
   }
 }
 
@@ -84,7 +89,17 @@ function start(): void {
   if (membership?.role === 'coordinator') membership.coordinator.requestStart();
 }
 
-window.swarm = { status, start };
+/**
+ * Coordinator of an analytic run: the solved layers (float64, each (inputs + 1) × outputs, bias row last) as
+ * plain arrays, so the benchmark can compare them with a centralised solve; null elsewhere.
+ */
+function analyticWeights(): AnalyticWeights | null {
+  if (membership?.role !== 'coordinator') return null;
+  const solved = membership.coordinator.host.getState().analytic?.solved ?? [];
+  return solved.length === 0 ? null : { layers: solved.map((l) => ({ rows: l.features + 1, cols: l.dOut, data: Array.from(l.w) })) };
+}
+
+window.swarm = { status, start, analyticWeights };
 
 async function boot(): Promise<void> {
   render();
