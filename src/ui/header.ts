@@ -52,8 +52,11 @@ export function createHeader(): View {
       setText(phase, PHASE_LABEL[s.phase]);
       setData(phase, 'phase', s.phase);
       setText(run, [s.dataset, s.model, s.algo].filter((x) => x !== '').join(' · '));
-      setText(epoch, `epoch ${s.epoch}/${s.epochs}`);
+      // Analytic runs count solved layers, FedAvg counts communication rounds, dp counts epochs and steps.
+      const analytic = s.algo === 'fedacnnl' || s.algo === 'pfedacnnl';
+      setText(epoch, analytic ? `layer ${s.step}/${s.stepsPerEpoch}` : s.algo === 'fedavg' ? `round ${s.epoch}/${s.epochs}` : `epoch ${s.epoch}/${s.epochs}`);
       setText(step, `step ${groupThousands(s.step)}`);
+      setHidden(step, analytic || s.algo === 'fedavg');
       const pct = Math.round(overallProgress(s) * 100);
       if (fill.style.width !== `${pct}%`) fill.style.width = `${pct}%`;
       setAttr(bar, 'aria-valuenow', String(pct));
