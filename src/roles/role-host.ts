@@ -22,7 +22,12 @@ export interface LogEntry {
 export type HostEvent =
   | { readonly type: 'message'; readonly from: PeerId; readonly msg: Message; readonly now: number }
   | { readonly type: 'peer-left'; readonly peer: PeerId; readonly reason: string; readonly now: number }
-  | { readonly type: 'tick'; readonly now: number };
+  /**
+   * `stalled`: this tab's own event loop was blocked for over two heartbeat intervals before this tick (a long
+   * job, a throttled tab), so silence of its peers during that time proves nothing: their messages may still
+   * be queued behind the tick. Reducers then grant peers a fresh grace period instead of timing them out.
+   */
+  | { readonly type: 'tick'; readonly now: number; readonly stalled?: boolean };
 
 export interface RoleHostInit<S, E, C> {
   readonly transport: Transport;
@@ -69,7 +74,13 @@ export class RoleHost<S, E, C extends { readonly type: string }> {
 
   start(): void {
     this.unsubscribe = this.init.transport.subscribe((e) => { this.onTransport(e); });
-    this.timer = setInterval(() => { this.dispatch({ type: 'tick', now: this.now() }); }, HEARTBEAT_INTERVAL_MS);
+    let lastTick = this.now();
+    this.timer = setInterval(() => {
+      const now = this.now();
+      const stalled = now - lastTick > 2 * HEARTBEAT_INTERVAL_MS;
+      lastTick = now;
+      this.dispatch({ type: 'tick', now, stalled });
+    }, HEARTBEAT_INTERVAL_MS);
   }
 
   stop(): void {

@@ -169,7 +169,8 @@ export function advanceAnalytic(s: CoordinatorState, plan: AnalyticPlan): Analyt
     const next = requestLayer(s, plan, layers);
     return { state: next.state, commands: [note, ...next.commands, ...progress(next.state, 'training')] };
   }
-  const heads = r.sums.length > 1 ? groupHeads(r.sums, plan.gamma0, solved.value.w) : [];
+  // pFedACnnL always anchors clients somewhere: with one group (e.g. IID clients merge) the anchor is the global head.
+  const heads = r.sums.length > 1 ? groupHeads(r.sums, plan.gamma0, solved.value.w) : s.config.algo === 'pfedacnnl' ? [solved.value.w] : [];
   const hosts = hostIds(s);
   const fin: CoordinatorState = {
     ...s, phase: 'evaluating-final', step: layers.length, awaitingReports: hosts,

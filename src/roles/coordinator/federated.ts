@@ -4,7 +4,6 @@
  * first FedAvg round), the federated messages, and moving on after a host leaves.
  */
 import type { PeerId } from '../../core/ids.ts';
-import { assertNever } from '../../core/result.ts';
 import type { Message } from '../../protocol/messages.ts';
 import type { AnalyticPlan } from '../analytic-plan.ts';
 import { log, send, type CommonCommand } from '../commands.ts';
@@ -55,18 +54,14 @@ export function startFederated(s: CoordinatorState, ctx: FederatedContext, now: 
 /** Routes a federated message; `null` when `msg` is not one (the reducer handles it). */
 export function onFederatedMessage(s: CoordinatorState, ctx: FederatedContext, from: PeerId, msg: Message, now: number): FederatedVerdict | null {
   const verdict = (v: StatsVerdict | FederatedVerdict): FederatedVerdict => v;
-  switch (msg.type) {
-    case 'layer-stats': return verdict(acceptLayerStats(s, ctx.plan, from, msg));
-    case 'mask-key': return verdict(acceptMaskKey(s, ctx.plan, from, msg));
-    case 'masked-stats': return verdict(acceptMaskedStats(s, ctx.plan, from, msg));
-    case 'mask-reveal': return verdict(acceptMaskReveal(s, ctx.plan, from, msg));
-    case 'client-report': return verdict(acceptClientReport(s, from, msg, now));
-    case 'fedavg-update': return verdict(acceptFedAvgUpdate(s, from, msg, ctx.paramSizes));
-    case 'hello': case 'welcome': case 'incompatible': case 'heartbeat': case 'assign': case 'start': case 'gradients': case 'update':
-    case 'progress': case 'done': case 'error': case 'layer-request': case 'unmask-request': case 'personalize': case 'fedavg-round':
-      return null;
-    default: return assertNever(msg);
-  }
+  // An if-chain, not a switch: every other message type (and any later algo's) is the reducer's business.
+  if (msg.type === 'layer-stats') return verdict(acceptLayerStats(s, ctx.plan, from, msg));
+  if (msg.type === 'mask-key') return verdict(acceptMaskKey(s, ctx.plan, from, msg));
+  if (msg.type === 'masked-stats') return verdict(acceptMaskedStats(s, ctx.plan, from, msg));
+  if (msg.type === 'mask-reveal') return verdict(acceptMaskReveal(s, ctx.plan, from, msg));
+  if (msg.type === 'client-report') return verdict(acceptClientReport(s, from, msg, now));
+  if (msg.type === 'fedavg-update') return verdict(acceptFedAvgUpdate(s, from, msg, ctx.paramSizes));
+  return null;
 }
 
 /** After a member left (already removed from every expected list): let the current round or the end go on. */

@@ -75,6 +75,15 @@ describe('coordinator reducer', () => {
     expect(out.state.step).toBe(1);
   });
 
+  it('does not time a worker out on the tick after its own stall, but does a tick later if it stays silent', () => {
+    const s = run(start, [hello(A, 300, 0), hello(B, 100, 0)]).state;
+    const late = PEER_TIMEOUT_MS * 3; // this tab was blocked: B's heartbeats may be queued behind the tick
+    const stalled = run(s, [{ type: 'tick', now: late, stalled: true }]);
+    expect(Object.keys(stalled.state.members).sort()).toEqual([A, B].sort());
+    const silent = run(stalled.state, [{ type: 'tick', now: late + PEER_TIMEOUT_MS + 1 }]);
+    expect(Object.keys(silent.state.members)).toEqual([]);
+  });
+
   it('drops a worker that reports it cannot compute, and completes the step without it', () => {
     const s = run(start, [hello(A, 300), hello(B, 100)]).state;
     const out = run(s, [grads(A, 0, 8, 1), { type: 'message', from: B, now: 2, msg: { type: 'error', code: 'compute-failed', detail: 'oom' } }]);

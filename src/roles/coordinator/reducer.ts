@@ -15,6 +15,7 @@ import { analyticPlan } from '../analytic-plan.ts';
 import { HEARTBEAT_INTERVAL_MS, PEER_TIMEOUT_MS, log, send, type CommonCommand } from '../commands.ts';
 import { isFederated, singleAssign } from '../federated-plan.ts';
 import { maybeFinish } from './client-reports.ts';
+import { acceptDasoEpoch, DASO_DEFAULT_OPTIONS, dasoMemberLeft, startDaso, type DasoContext, type DasoOptions, type DasoVerdict } from './daso-reducer.ts';
 import { advanceFederated, onFederatedMessage, startFederated, type FederatedContext, type FederatedVerdict } from './federated.ts';
 import type { CoordinatorState, Member, PendingStep } from './state.ts';
 
@@ -24,7 +25,7 @@ export const EVAL_EVERY_STEPS = 10;
 export type CoordinatorEvent =
   | { readonly type: 'message'; readonly from: PeerId; readonly msg: Message; readonly now: number }
   | { readonly type: 'peer-left'; readonly peer: PeerId; readonly reason: string; readonly now: number }
-  | { readonly type: 'tick'; readonly now: number }
+  | { readonly type: 'tick'; readonly now: number; readonly stalled?: boolean }
   | { readonly type: 'start-requested'; readonly now: number }
   | { readonly type: 'evaluated'; readonly step: number; readonly accuracy: number; readonly now: number };
 
@@ -55,6 +56,8 @@ export interface CoordinatorContext {
   readonly numClasses?: number;
   /** FedAvg's starting parameters (default: none, so a 'fedavg' run cannot start without them). */
   readonly initialParams?: readonly Float32Array[];
+  /** DASO's schedule and wire options (algo 'daso'); default DASO_DEFAULT_OPTIONS. */
+  readonly daso?: DasoOptions;
 }
 
 /** MNIST and Fashion-MNIST: 28×28 pixels, 10 classes. */
@@ -70,7 +73,7 @@ export function initialCoordinatorState(config: RunConfig, minPeers: number, aut
   return {
     phase: 'recruiting', config, minPeers, autostart, members: {}, slots: [],
     stepsPerEpoch: Math.max(1, Math.ceil(trainCount / config.globalBatch)),
-    step: 0, epoch: 0, pending: null, analytic: null, clients: [], clientReports: {}, fedavg: null, masking: null,
+    step: 0, epoch: 0, pending: null, analytic: null, clients: [], clientReports: {}, fedavg: null, masking: null, daso: null,
     awaitingReports: [], finalEvaluated: false, loss: Number.NaN, testAccuracy: Number.NaN,
     startedAt: null, endedAt: null, failure: null,
   };
@@ -83,7 +86,8 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     plan: analyticPlan(s.config, ctx.features ?? DEFAULT_FEATURES, ctx.numClasses ?? DEFAULT_CLASSES),
     trainLabels: ctx.trainLabels, initialParams: ctx.initialParams ?? [], paramSizes: ctx.paramSizes,
   });
-  const isAnalytic = (s: CoordinatorState): boolean => isFederated(s.config);
+  const isAnalytic = (s: CoordinatorState): boolean => isFederated(s.config) && s.config.algo !== 'daso';
+  const dasoCtx: DasoContext = { trainLabels: ctx.trainLabels, paramSizes: ctx.paramSizes, options: ctx.daso ?? DASO_DEFAULT_OPTIONS };
 
   const eligible = (s: CoordinatorState): Member[] => Object.values(s.members).filter((m) => !m.excluded);
   const active = (s: CoordinatorState): Member[] => eligible(s).filter((m) => m.active);
@@ -107,7 +111,7 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     const next = { ...s, members };
     if (excluded) return done(next, [welcome, note]);
     if (s.phase === 'recruiting') return maybeAutostart(next, now, [welcome, note]);
-    if (s.phase === 'training' && isAnalytic(s)) return done(next, [welcome, note, log('info', `${from} joined mid-run: its clients were planned at the start, so it sits this federated run out`)]);
+    if (s.phase === 'training' && (isAnalytic(s) || s.config.algo === 'daso')) return done(next, [welcome, note, log('info', `${from} joined mid-run: the run was planned at the start, so it sits this ${s.config.algo} run out`)]);
     if (s.phase === 'training') return admitLate(next, from, [welcome, note]);
     return done(next, [welcome, note]);
   }
@@ -133,6 +137,10 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
   function startTraining(s: CoordinatorState, now: number): Out {
     const workers = eligible(s);
     if (workers.length === 0) return done(s, [log('warn', 'cannot start: no eligible workers')]);
+    if (s.config.algo === 'daso') {
+      const started = startDaso(s, dasoCtx, now);
+      return done(started.state, started.commands);
+    }
     if (isAnalytic(s)) {
       const started = startFederated(s, fed(s), now);
       return done(started.state, started.commands);
@@ -190,7 +198,7 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     return maybeComplete({ ...s, pending: { ...p, received } }, 0);
   }
 
-  function onFederated(s: CoordinatorState, from: PeerId, verdict: FederatedVerdict): Out {
+  function onFederated(s: CoordinatorState, from: PeerId, verdict: FederatedVerdict | DasoVerdict): Out {
     switch (verdict.kind) {
       case 'ok': return done(verdict.out.state, verdict.out.commands);
       case 'ignore': return done(s, [log('warn', verdict.reason)]);
@@ -254,6 +262,8 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     const f = s.fedavg;
     const fedavg = f === null ? null : { ...f, expected: f.expected.filter((x) => x !== id) }; // likewise its received update
     const awaitingReports = s.awaitingReports.filter((x) => x !== id);
+    const daso = dasoMemberLeft({ ...s, members }, id, now);
+    if (daso !== null) return done(daso.state, [...extra, log('warn', `${id} left: ${why}`), ...daso.commands]);
     const out = maybeComplete({ ...s, members, pending, analytic, fedavg, awaitingReports }, now);
     return done(out.state, [...extra, log('warn', `${id} left: ${why}`), ...out.commands]);
   }
@@ -262,8 +272,10 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     return removeMember(s, id, why, [send(id, { type: 'error', code: 'evicted', detail: why }), { type: 'disconnect', peer: id, reason: why }], now);
   }
 
-  function onTick(s: CoordinatorState, now: number): Out {
-    if (s.phase === 'done' || s.phase === 'failed') return done(s); // finished workers stop heartbeating
+  function onTick(s0: CoordinatorState, now: number, stalled: boolean): Out {
+    if (s0.phase === 'done' || s0.phase === 'failed') return done(s0); // finished workers stop heartbeating
+    // After our own stall, peers' messages may still be queued behind this tick: give them a fresh grace period.
+    const s = stalled ? { ...s0, members: Object.fromEntries(Object.entries(s0.members).map(([id, m]) => [id, { ...m, lastSeen: Math.max(m.lastSeen, now - HEARTBEAT_INTERVAL_MS) }])) } : s0;
     let cur: Out = done(s);
     for (const m of Object.values(s.members)) {
       if (m.id === localWorkerId(s)) continue; // in-process: it cannot go silent without the tab going too
@@ -294,6 +306,7 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     const seen: CoordinatorState = m ? { ...s, members: { ...s.members, [from]: { ...m, lastSeen: now } } } : s;
     if (msg.type === 'hello') return onHello(seen, from, msg, now);
     if (!m) return done(s, [send(from, { type: 'error', code: 'not-joined', detail: 'send hello first' }), { type: 'disconnect', peer: from, reason: `${msg.type} before hello` }]);
+    if (msg.type === 'daso-epoch') return onFederated(seen, from, acceptDasoEpoch(seen, dasoCtx, from, msg));
     const federated = onFederatedMessage(seen, fed(seen), from, msg, now);
     if (federated !== null) return onFederated(seen, from, federated);
     switch (msg.type) {
@@ -305,6 +318,7 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
         return done(seen, [log('warn', `${from} reported ${msg.code}: ${msg.detail}`)]);
       case 'welcome': case 'incompatible': case 'assign': case 'start': case 'update': case 'progress': case 'done': case 'layer-request':
       case 'unmask-request': case 'personalize': case 'fedavg-round':
+      case 'daso-plan': case 'daso-schedule': case 'daso-grads': case 'daso-global': case 'daso-params':
         return evict(seen, from, `a worker may not send '${msg.type}'`, now);
       case 'layer-stats': case 'mask-key': case 'masked-stats': case 'mask-reveal': case 'client-report': case 'fedavg-update':
         return done(seen); // routed above
@@ -316,7 +330,7 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     switch (e.type) {
       case 'message': return onMessage(s, e.from, e.msg, e.now);
       case 'peer-left': return removeMember(s, e.peer, e.reason, [], e.now);
-      case 'tick': return onTick(s, e.now);
+      case 'tick': return onTick(s, e.now, e.stalled === true);
       case 'start-requested': return s.phase === 'recruiting' ? startTraining(s, e.now) : done(s, [log('warn', `already ${s.phase}`)]);
       case 'evaluated': return onEvaluated(s, e.accuracy, e.now);
       default: return assertNever(e);

@@ -9,15 +9,18 @@ import { assertNever } from '../../core/result.ts';
 import { PROTOCOL_VERSION } from '../../protocol/version.ts';
 import type { AssignMsg, DeviceInfo, Message, RunConfig, StartMsg } from '../../protocol/messages.ts';
 import { CLIENT_REPORT_COLUMNS } from '../../protocol/messages.ts';
-import type { LayerStatsMsg } from '../../protocol/messages.ts';
-import { PEER_TIMEOUT_MS, log, send, type CommonCommand } from '../commands.ts';
+import type { DasoGlobalMsg, DasoGradsMsg, DasoParamsMsg, DasoPlanMsg, DasoScheduleMsg, LayerStatsMsg } from '../../protocol/messages.ts';
+
+/** The DASO messages a worker hands to its runner. */
+export type DasoMessage = DasoPlanMsg | DasoScheduleMsg | DasoGradsMsg | DasoGlobalMsg | DasoParamsMsg;
+import { HEARTBEAT_INTERVAL_MS, PEER_TIMEOUT_MS, log, send, type CommonCommand } from '../commands.ts';
 import type { WorkerState } from './state.ts';
 
 export type WorkerEvent =
   | { readonly type: 'connected'; readonly now: number }
   | { readonly type: 'message'; readonly from: PeerId; readonly msg: Message; readonly now: number }
   | { readonly type: 'peer-left'; readonly peer: PeerId; readonly reason: string; readonly now: number }
-  | { readonly type: 'tick'; readonly now: number }
+  | { readonly type: 'tick'; readonly now: number; readonly stalled?: boolean }
   | { readonly type: 'gradients-ready'; readonly step: number; readonly count: number; readonly lossSum: number; readonly grads: readonly Float32Array[]; readonly now: number }
   /** Analytic algos: this tab's statistics of `layer` are ready, one sum per client group. */
   | { readonly type: 'layer-stats-ready'; readonly layer: number; readonly stats: readonly GramStats[]; readonly now: number }
@@ -51,6 +54,10 @@ export type WorkerCommand =
   /** FedAvg: train every hosted client from `params` (round < epochs), or only report local accuracies (round = epochs). */
   | { readonly type: 'fedavg-train'; readonly round: number; readonly params: readonly Float32Array[] }
   | { readonly type: 'fedavg-report'; readonly params: readonly Float32Array[] }
+  /** DASO: hand a plan, schedule or peer message to the runner (daso-runner.ts), which checks it. */
+  | { readonly type: 'daso-message'; readonly from: PeerId; readonly msg: DasoMessage }
+  /** DASO: train from `epoch` with `batchSize` samples per batch (after init-replica). */
+  | { readonly type: 'daso-run'; readonly epoch: number; readonly batchSize: number }
   | { readonly type: 'finished'; readonly ok: boolean; readonly reason: string };
 
 export interface WorkerContext {
@@ -89,6 +96,9 @@ export function createWorkerReducer(ctx: WorkerContext) {
       case 'assign': return onAssign(s, msg);
       case 'start': {
         if (!runOk(msg.runId)) return done(s, [log('warn', 'start for an unknown run ignored')]);
+        if (s.config?.algo === 'daso') {
+          return done({ ...s, phase: 'training', step: msg.step, epoch: msg.epoch, working: null }, [{ type: 'init-replica', start: msg }, { type: 'daso-run', epoch: msg.epoch, batchSize: msg.batchSize }]);
+        }
         const next: WorkerState = { ...s, phase: 'training', step: msg.step, epoch: msg.epoch, working: msg.batchSize > 0 ? msg.step : null };
         const cmds: WorkerCommand[] = [{ type: 'init-replica', start: msg }];
         if (msg.batchSize > 0) cmds.push({ type: 'compute-gradients', step: msg.step, batchSize: msg.batchSize });
@@ -135,7 +145,11 @@ export function createWorkerReducer(ctx: WorkerContext) {
           final ? { type: 'fedavg-report', params } : { type: 'fedavg-train', round: msg.round, params },
         ]);
       }
+      case 'daso-plan': case 'daso-schedule':
+        if (!runOk(msg.runId) || s.config?.algo !== 'daso') return done(s, [log('warn', `${msg.type} for an unknown run ignored`)]);
+        return done(s, [{ type: 'daso-message', from: s.coordinator, msg }]);
       case 'hello': case 'gradients': case 'layer-stats': case 'mask-key': case 'masked-stats': case 'mask-reveal': case 'client-report': case 'fedavg-update':
+      case 'daso-grads': case 'daso-global': case 'daso-params': case 'daso-epoch':
         return done(s, [log('warn', `unexpected '${msg.type}' from the coordinator ignored`)]);
       default:
         return assertNever(msg);
@@ -158,7 +172,13 @@ export function createWorkerReducer(ctx: WorkerContext) {
           send(s.coordinator, { type: 'hello', protocolVersion: PROTOCOL_VERSION, role: 'worker', room: ctx.room, device: ctx.device }),
         ]);
       case 'message': {
-        if (e.from !== s.coordinator) return done(s, [log('warn', `message '${e.msg.type}' from non-coordinator ${e.from} ignored`)]);
+        if (e.from !== s.coordinator) {
+          const m = e.msg;
+          const peerMsg = m.type === 'daso-grads' || m.type === 'daso-global' || m.type === 'daso-params';
+          // A group peer may start before this tab has its own assign or plan: the runtime buffers until then.
+          if (peerMsg && (s.config === null || s.config.algo === 'daso')) return done(s, [{ type: 'daso-message', from: e.from, msg: m }]);
+          return done(s, [log('warn', `message '${m.type}' from non-coordinator ${e.from} ignored`)]);
+        }
         const seen = { ...s, lastSeenCoordinator: e.now };
         return fromCoordinator(seen, e.msg);
       }
@@ -166,6 +186,8 @@ export function createWorkerReducer(ctx: WorkerContext) {
         return e.peer === s.coordinator && s.phase !== 'done' ? fail(s, `coordinator left: ${e.reason}`) : done(s);
       case 'tick': {
         if (s.phase === 'done' || s.phase === 'failed') return done(s);
+        // After this tab's own stall the coordinator's heartbeats may still be queued: grant a fresh grace period.
+        if (e.stalled === true) return done({ ...s, lastSeenCoordinator: Math.max(s.lastSeenCoordinator, e.now - HEARTBEAT_INTERVAL_MS) }, [send(s.coordinator, { type: 'heartbeat', sentAt: e.now })]);
         if (e.now - s.lastSeenCoordinator > PEER_TIMEOUT_MS) return fail(s, 'coordinator silent: no heartbeat');
         return done(s, [send(s.coordinator, { type: 'heartbeat', sentAt: e.now })]);
       }
