@@ -18,7 +18,7 @@ describe('parseBenchArgs', () => {
 
   it('expands all to every suite in order, and accepts a comma list without duplicates', () => {
     const all = parseBenchArgs(['--suite', 'all']);
-    expect(all.ok && all.value.suites).toEqual(['transport', 'backends', 'baseline']);
+    expect(all.ok && all.value.suites).toEqual(['transport', 'backends', 'baseline', 'analytic']);
     const list = parseBenchArgs(['--suite', 'backends,transport,backends']);
     expect(list.ok && list.value.suites).toEqual(['backends', 'transport']);
   });
@@ -39,6 +39,11 @@ describe('parseBenchArgs', () => {
     const r = parseBenchArgs(argv);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error).toContain(message);
+  });
+
+  it('knows the analytic suite', () => {
+    const r = parseBenchArgs(['--suite=analytic', '--quick', '--tabs', '2']);
+    expect(r.ok && r.value).toEqual({ ...DEFAULT_OPTIONS, suites: ['analytic'], quick: true, tabs: 2 });
   });
 
   it('accepts --help without a suite', () => {

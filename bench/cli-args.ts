@@ -8,7 +8,7 @@ import { SUITE_NAMES, type SuiteName } from './result-types.ts';
 export interface BenchOptions {
   /** Suites to run, in order (`all` expands to every suite). */
   readonly suites: readonly SuiteName[];
-  /** Most tabs the baseline suite opens (it runs 1, 2 and 4 tabs, capped by this). */
+  /** Most tabs a swarm opens (baseline runs 1, 2 and 4 tabs, analytic 4, capped by this). */
   readonly tabs: number;
   readonly out: string;
   readonly seed: number;
@@ -42,11 +42,11 @@ export const DEFAULT_OPTIONS: BenchOptions = {
 };
 
 /** Usage text for --help and for argument errors. */
-export const USAGE = `usage: npm run bench -- --suite transport|backends|baseline|all [options]
-  --tabs N        most tabs for the baseline suite (1, 2, 4 capped by N; default 4)
+export const USAGE = `usage: npm run bench -- --suite transport|backends|baseline|analytic|all [options]
+  --tabs N        most tabs: baseline runs 1, 2, 4 capped by N; analytic runs 4 capped by N (default 4)
   --out DIR       where NAME.json and NAME.html go (default bench-results)
   --seed S        seed for model init, partitions and sampling (default 1)
-  --quick         fewer epochs / rounds: a smoke run (< 2 min per suite)
+  --quick         fewer epochs / rounds: a smoke run (< 2 min per suite; analytic: MNIST, 2 splits, 3 FedAvg rounds)
   --no-build      never run npm run build (by default it runs when dist/ is missing or older than src/)
   --dataset D     mnist | fashion-mnist (baseline; default mnist)
   --epochs E      baseline epochs (default 3, 1 with --quick)

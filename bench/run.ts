@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --suite transport|backends|baseline|all [--tabs N] [--out DIR] [--seed S] [--quick]`
+ * `npm run bench -- --suite transport|backends|baseline|analytic|all [--tabs N] [--out DIR] [--seed S] [--quick]`
  *
  * Builds the app if dist/ is stale, starts the swarm server (app + PeerServer) on a free loopback port,
  * launches headless Chromium, runs the suites one after another (never in parallel: every tab shares the
@@ -14,6 +14,7 @@ import { ensureBuild } from './ensure-build.ts';
 import { machineInfo } from './machine-info.ts';
 import { ProgressBar } from './progress-bar.ts';
 import type { SuiteName, SuiteResult } from './result-types.ts';
+import { analyticSuite } from './suite-analytic.ts';
 import { backendsSuite } from './suite-backends.ts';
 import { baselineSuite } from './suite-baseline.ts';
 import type { Suite, SuiteContext, SuiteOutcome } from './suite-context.ts';
@@ -22,7 +23,7 @@ import { writeSuiteResult } from './write-results.ts';
 import type { Browser } from '@playwright/test';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const SUITES: Readonly<Record<SuiteName, Suite>> = { transport: transportSuite, backends: backendsSuite, baseline: baselineSuite };
+const SUITES: Readonly<Record<SuiteName, Suite>> = { transport: transportSuite, backends: backendsSuite, baseline: baselineSuite, analytic: analyticSuite };
 /** Every tab of a run connects from 127.0.0.1; the server's default per-IP cap (64) is for LAN clients. */
 const MAX_CONN_PER_IP = 1024;
 
