@@ -13,6 +13,9 @@ import { createMemoryHub } from '../transport/memory.ts';
 import { createUnionTransport } from '../transport/union.ts';
 import { CoordinatorRuntime } from '../roles/coordinator/runtime.ts';
 import { WorkerRuntime } from '../roles/worker/runtime.ts';
+import type { DasoOptions } from '../roles/coordinator/daso-reducer.ts';
+import { GroupLinks } from '../roles/worker/daso-links.ts';
+import { createEmulatedTransport, type LinkProfile } from '../transport/link-emulation.ts';
 
 export type Membership =
   | { readonly role: 'coordinator'; readonly transport: Transport; readonly coordinator: CoordinatorRuntime; readonly localWorker: WorkerRuntime; remoteStats(): TransportStats }
@@ -28,6 +31,9 @@ export interface JoinInit {
   readonly minPeers: number;
   readonly autostart: boolean;
   readonly onChange: () => void;
+  /** DASO: the schedule and wire options, and the emulated link between groups (null = none). */
+  readonly daso?: DasoOptions;
+  readonly emulateGlobalLink?: LinkProfile | null;
 }
 
 interface ServerConfig {
@@ -67,7 +73,7 @@ export async function joinRoom(init: JoinInit): Promise<Membership> {
   if (init.role !== 'worker') {
     try {
       const net = await createPeerJsTransport(peerInit(sc, init.coordinatorId));
-      return startCoordinator(init, net);
+      return await startCoordinator(init, net, sc);
     } catch (e) {
       const taken = e instanceof TransportError && e.kind === 'unavailable-id';
       if (!taken) throw e;
@@ -75,7 +81,7 @@ export async function joinRoom(init: JoinInit): Promise<Membership> {
     }
   }
   const net = await createPeerJsTransport(peerInit(sc));
-  const worker = new WorkerRuntime({ transport: net, coordinator: init.coordinatorId, room: init.room, device: init.device, dataset: init.dataset });
+  const worker = dasoWorker(init, net);
   worker.host.subscribe(init.onChange);
   await connectWithRetry(worker);
   return { role: 'worker', transport: net, worker, remoteStats: () => net.stats() };
@@ -95,17 +101,33 @@ async function connectWithRetry(worker: WorkerRuntime): Promise<void> {
   }
 }
 
-function startCoordinator(init: JoinInit, net: Transport): Membership {
+/**
+ * A worker on `transport`, with DASO's link emulation when asked for: sends to workers of other groups cross
+ * an emulated slow link (latency + bandwidth cap) once the plan names the groups.
+ */
+function dasoWorker(init: JoinInit, transport: Transport): WorkerRuntime {
+  const profile = init.emulateGlobalLink ?? null;
+  const base = { coordinator: init.coordinatorId, room: init.room, device: init.device, dataset: init.dataset };
+  if (profile === null || init.config.algo !== 'daso') return new WorkerRuntime({ ...base, transport });
+  const links = new GroupLinks(transport.self, profile);
+  return new WorkerRuntime({ ...base, transport: createEmulatedTransport(transport, { links: (p) => links.profileFor(p) }), groupListener: links });
+}
+
+async function startCoordinator(init: JoinInit, net: Transport, sc: ServerConfig): Promise<Membership> {
   const hub = createMemoryHub();
   const local = hub.createTransport(init.coordinatorId);
   const transport = createUnionTransport(init.coordinatorId, [net, local]);
   const coordinator = new CoordinatorRuntime({
     transport, room: init.room, config: init.config, minPeers: init.minPeers, autostart: init.autostart, dataset: init.dataset,
+    ...(init.daso === undefined ? {} : { daso: init.daso }),
   });
   coordinator.host.subscribe(init.onChange);
   coordinator.start();
-  const workerTransport = hub.createTransport(peerIdFrom(`${init.coordinatorId}-w`));
-  const localWorker = new WorkerRuntime({ transport: workerTransport, coordinator: init.coordinatorId, room: init.room, device: init.device, dataset: init.dataset });
+  // DASO workers talk to each other directly, so the coordinator tab's own worker needs a PeerJS id of its
+  // own (still `<coordinator>-w`, the id the coordinator treats as its local worker); other algos stay in-tab.
+  const localId = peerIdFrom(`${init.coordinatorId}-w`);
+  const workerTransport = init.config.algo === 'daso' ? await createPeerJsTransport(peerInit(sc, localId)) : hub.createTransport(localId);
+  const localWorker = dasoWorker(init, workerTransport);
   localWorker.start().catch((e: unknown) => { coordinator.host.log('error', `local worker failed: ${String(e)}`); });
   return { role: 'coordinator', transport, coordinator, localWorker, remoteStats: () => net.stats() };
 }

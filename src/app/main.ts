@@ -12,7 +12,7 @@ import { loadDataset } from '../platform/load-dataset.ts';
 import { mountDashboard } from '../ui/dashboard.ts';
 import type { SwarmStatus } from '../ui/snapshot.ts';
 import { joinRoom, type Membership } from './join-room.ts';
-import { coordinatorView, logLines, workerView } from './status.ts';
+import { coordinatorView, dasoView, logLines, workerView } from './status.ts';
 
 /** The solved layers of an analytic run, row-major. */
 export interface AnalyticWeights {
@@ -65,13 +65,13 @@ function status(): SwarmStatus {
     const c = membership.coordinator;
     const view = coordinatorView(c.host.getState(), dataset?.train.labels ?? new Uint8Array(0), Date.now());
     return {
-      ...withNet, ...view, error: c.host.getState().failure ?? error,
+      ...withNet, ...view, error: c.host.getState().failure ?? error, daso: dasoView(c.host.getState(), membership.localWorker.dasoStatus()),
       curve: c.curve.map((p) => [p.seconds, p.accuracy] as const), lossCurve: c.lossCurve.map((p) => [p.seconds, p.loss] as const),
       log: [...bootLog, ...logLines([...c.host.logs, ...membership.localWorker.host.logs.map((l) => ({ ...l, text: `[own worker] ${l.text}` }))].sort((a, b) => a.at - b.at))],
     };
   }
   const w = membership.worker;
-  return { ...withNet, ...workerView(w.host.getState()), log: [...bootLog, ...logLines(w.host.logs)] };
+  return { ...withNet, ...workerView(w.host.getState()), log: [...bootLog, ...logLines(w.host.logs)], daso: dasoView(null, w.dasoStatus()) };
 }
 
 const root = document.getElementById('app');
@@ -111,6 +111,7 @@ async function boot(): Promise<void> {
   const device: DeviceInfo = {
     backend: choice.backend, adapter: choice.adapter.slice(0, 200), reason: choice.reason.slice(0, 1000), samplesPerSec: choice.samplesPerSec,
     memoryBytes: choice.memoryBytes, selfTestPassed: choice.selfTestPassed, userAgent: navigator.userAgent.slice(0, 200),
+    machineId: machineId(), groupLabel: cfg.group ?? '',
   };
   const config: RunConfig = {
     runId: `run-${Date.now().toString(36)}`, algo: cfg.algo, dataset: cfg.dataset, model: cfg.model, optimizer: cfg.optimizer,
@@ -120,7 +121,7 @@ async function boot(): Promise<void> {
   };
   membership = await joinRoom({
     room, role: cfg.role, coordinatorId: peerIdFrom(coordinatorIdFor(room)) satisfies PeerId, device, dataset, config,
-    minPeers: cfg.minPeers, autostart: cfg.autostart, onChange: render,
+    minPeers: cfg.minPeers, autostart: cfg.autostart, onChange: render, daso: cfg.daso, emulateGlobalLink: cfg.emulateGlobalLink,
   });
   phase = membership.role === 'coordinator' ? 'recruiting' : 'connecting';
   render();
@@ -132,6 +133,25 @@ boot().catch((e: unknown) => {
   bootLog.push({ at: Date.now(), level: 'error', text: error });
   render();
 });
+
+/**
+ * A random id shared by every tab of this browser profile (localStorage is per origin and profile), so DASO
+ * can group tabs of one machine. '' when storage is unavailable (e.g. blocked): the tab is then ungrouped.
+ */
+function machineId(): string {
+  const key = 'swarm-machine-id';
+  try {
+    const known = localStorage.getItem(key);
+    if (known !== null && /^[0-9a-f]{16}$/.test(known)) return known;
+    const a = new Uint8Array(8);
+    crypto.getRandomValues(a);
+    const id = Array.from(a, (b) => b.toString(16).padStart(2, '0')).join('');
+    localStorage.setItem(key, id);
+    return id;
+  } catch {
+    return '';
+  }
+}
 
 function randomRoom(): string {
   const a = new Uint8Array(4);

@@ -6,7 +6,7 @@ import type { DeviceRow, SwarmStatus } from '../ui/snapshot.ts';
 import { batchShares } from '../core/plan/batch-shares.ts';
 import { analyticPlan, layerCount, layerFeatures } from '../roles/analytic-plan.ts';
 import { meanLocalAccuracy } from '../roles/coordinator/client-reports.ts';
-import type { ClientRow } from '../ui/snapshot.ts';
+import type { ClientRow, DasoSnapshot, DasoWorkerSnapshot } from '../ui/snapshot.ts';
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
@@ -87,4 +87,15 @@ export function workerView(s: WorkerState): Pick<SwarmStatus, 'phase' | 'epoch' 
 
 export function logLines(logs: readonly LogEntry[]): SwarmStatus['log'] {
   return logs.slice(-100).map((l) => ({ at: l.at, level: l.level, text: l.text }));
+}
+
+/** DASO runs: the coordinator's groups and schedule trace (when `s` is given) and this tab's worker; null otherwise. */
+export function dasoView(s: CoordinatorState | null, worker: DasoWorkerSnapshot | null): DasoSnapshot | null {
+  const run = s?.daso ?? null;
+  if (run === null && worker === null) return null;
+  return {
+    groups: run?.groups.map((g) => ({ key: g.key, source: g.source, members: [...g.members] })) ?? [],
+    trace: run?.trace.map((t) => ({ epoch: t.epoch, globalSkip: t.globalSkip, localSkip: t.localSkip, batchesToWait: t.batchesToWait, phase: t.phase })) ?? [],
+    worker,
+  };
 }

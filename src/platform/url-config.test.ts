@@ -22,7 +22,7 @@ describe('parseUrlConfig', () => {
   });
   it('accepts algo=fedacnnl and refuses an unknown algorithm', () => {
     expect(parseUrlConfig(new URLSearchParams('algo=fedacnnl')).algo).toBe('fedacnnl');
-    const bad = parseUrlConfig(new URLSearchParams('algo=fedavg'));
+    const bad = parseUrlConfig(new URLSearchParams('algo=fedsgd'));
     expect(bad.algo).toBe('dp');
     expect(bad.problems).toHaveLength(1);
   });

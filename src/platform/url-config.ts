@@ -29,7 +29,26 @@ export interface UrlConfig {
   readonly localEpochs: number;
   readonly localBatch: number;
   readonly masking: boolean;
+  /** DASO: the explicit `?group=` label (tabs with the same label form one group), or null. */
+  readonly group: string | null;
+  /** DASO: `?emulateGlobalLink=50ms,10MBps` delays sends to workers of other groups (bench and e2e only). */
+  readonly emulateGlobalLink: GlobalLinkProfile | null;
+  /** DASO schedule and wire options (`dasoWarmup`, `dasoCooldown`, `dasoMaxGs`, `dasoWire`). */
+  readonly daso: DasoUrlOptions;
   readonly problems: readonly string[];
+}
+
+/** A link profile as transport/link-emulation.ts's LinkProfile (structural: platform/ does not import transport/). */
+export interface GlobalLinkProfile {
+  readonly latencyMs: number;
+  readonly bytesPerSecond: number;
+}
+
+export interface DasoUrlOptions {
+  readonly warmupEpochs: number;
+  readonly cooldownEpochs: number;
+  readonly maxGlobalSkips: number;
+  readonly wire: 'bf16' | 'fp16' | 'fp32';
 }
 
 /** Room names become part of PeerJS ids, which allow only [A-Za-z0-9_-]. */
@@ -39,6 +58,25 @@ export const DEFAULTS = {
   dataset: 'mnist', model: 'mlp', optimizer: 'adam', epochs: 3, globalBatch: 128, minPeers: 0, seed: 1,
   partition: 'iid', alpha: 0.5, labelsPerClient: 2, clients: 0, trainLimit: 0, groups: 4, localEpochs: 1, localBatch: 32,
 } as const;
+
+/**
+ * DASO defaults: the small-scale reproduction of ALGORITHMS.md 3.9 (warmup = cooldown = 2 epochs, max_gs 8,
+ * bf16 global messages).
+ */
+export const DASO_URL_DEFAULTS: DasoUrlOptions = { warmupEpochs: 2, cooldownEpochs: 2, maxGlobalSkips: 8, wire: 'bf16' };
+
+/** `50ms,10MBps` (also `0ms`, `200ms,1.5MBps`, `20ms,500KBps`): one-way latency, then an optional bandwidth cap. */
+const LINK_RE = /^(\d+(?:\.\d+)?)ms(?:,(\d+(?:\.\d+)?)(K|M|G)Bps)?$/;
+const BYTE_UNITS = { K: 1e3, M: 1e6, G: 1e9 } as const;
+
+/** Parses an `emulateGlobalLink` value; null when it does not match `<ms>ms[,<n>(K|M|G)Bps]`. */
+export function parseLinkProfile(v: string): GlobalLinkProfile | null {
+  const m = LINK_RE.exec(v.trim());
+  if (m === null) return null;
+  const latencyMs = Number(m[1]);
+  const rate = m[2] === undefined ? Infinity : Number(m[2]) * BYTE_UNITS[(m[3] ?? 'M') as keyof typeof BYTE_UNITS];
+  return rate > 0 ? { latencyMs, bytesPerSecond: rate } : null;
+}
 
 /** Default learning rates: Adam's usual 1e-3 is slow on 3 epochs of 8k samples; 2e-3 converges reliably. */
 const DEFAULT_LR: Readonly<Record<OptimizerName, number>> = { adam: 0.002, 'sgd-momentum': 0.05, sgd: 0.05 };
@@ -75,10 +113,25 @@ export function parseUrlConfig(q: URLSearchParams): UrlConfig {
     if (names.includes(backendRaw)) backend = backendRaw as BackendName;
     else problems.push(`backend=${backendRaw} is not one of webgpu|webgl|wasm|cpu|auto; choosing automatically`);
   }
-  const algo = oneOf<Algo>('algo', ['dp', 'fedacnnl', 'pfedacnnl', 'fedavg'], 'dp');
+  const algo = oneOf<Algo>('algo', ['dp', 'fedacnnl', 'pfedacnnl', 'fedavg', 'daso'], 'dp');
   // FedAvg's local optimizer is plain SGD (spec §4.7: lr 0.05, 1 local epoch) unless one is asked for.
   const optimizer = oneOf<OptimizerName>('optimizer', ['adam', 'sgd-momentum', 'sgd'], algo === 'fedavg' ? 'sgd' : DEFAULTS.optimizer);
   const flag = (key: string): boolean => q.get(key) === '1' || q.get(key) === 'true';
+  const groupRaw = q.get('group');
+  let group: string | null = null;
+  if (groupRaw !== null) {
+    if (ROOM_RE.test(groupRaw)) group = groupRaw;
+    else problems.push(`group=${groupRaw} must be 1-40 of [A-Za-z0-9_-]; no explicit group`);
+  }
+  const linkRaw = q.get('emulateGlobalLink');
+  const emulateGlobalLink = linkRaw === null ? null : parseLinkProfile(linkRaw);
+  if (linkRaw !== null && emulateGlobalLink === null) problems.push(`emulateGlobalLink=${linkRaw} is not like 50ms,10MBps; no emulation`);
+  const daso: DasoUrlOptions = {
+    warmupEpochs: num('dasoWarmup', DASO_URL_DEFAULTS.warmupEpochs, 0, 1000),
+    cooldownEpochs: num('dasoCooldown', DASO_URL_DEFAULTS.cooldownEpochs, 0, 1000),
+    maxGlobalSkips: num('dasoMaxGs', DASO_URL_DEFAULTS.maxGlobalSkips, 1, 1024),
+    wire: oneOf('dasoWire', ['bf16', 'fp16', 'fp32'], DASO_URL_DEFAULTS.wire),
+  };
   return {
     room, role, algo,
     dataset: oneOf<DatasetName>('dataset', ['mnist', 'fashion-mnist'], DEFAULTS.dataset),
@@ -100,6 +153,7 @@ export function parseUrlConfig(q: URLSearchParams): UrlConfig {
     localEpochs: num('localEpochs', DEFAULTS.localEpochs, 1, 1000),
     localBatch: num('localBatch', DEFAULTS.localBatch, 1, 65536),
     masking: flag('masking'),
+    group, emulateGlobalLink, daso,
     problems,
   };
 }

@@ -6,6 +6,9 @@ import type { Message, MessageOf, MessageType } from './messages.ts';
 import { TYPE_CODES } from './type-codes.ts';
 import { PROTOCOL_VERSION } from './version.ts';
 import { f32, f64, i32, u8 } from './wire-tensor.ts';
+import type { WireTensor } from './wire-tensor.ts';
+
+const u16 = (shape: readonly number[], data: Uint16Array): WireTensor => ({ dtype: 'uint16', shape, data });
 import { createRng } from '../core/rng.ts';
 
 /** Seeded uniform [0, 1) draws so every fuzz run sees the same bytes. */
@@ -27,6 +30,8 @@ const device = {
   memoryBytes: 8 * 2 ** 30,
   selfTestPassed: true,
   userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/156',
+  machineId: '3f9a0c1d2e4b5a67',
+  groupLabel: 'laptop-a',
 } as const;
 
 const config = {
@@ -91,6 +96,12 @@ const FIXTURES: { readonly [K in MessageType]: MessageOf<K> } = {
   'client-report': { type: 'client-report', runId: 'run-1', clients: f64([1, 6], Float64Array.of(3, 120, 0.9, NaN, Infinity, 0)) },
   'fedavg-round': { type: 'fedavg-round', runId: 'run-1', round: 2, params: [f32([2], Float32Array.of(0.5, -0.5))] },
   'fedavg-update': { type: 'fedavg-update', runId: 'run-1', round: 2, count: 96, lossSum: 40.5, params: [f32([2], Float32Array.of(0.25, -0.75))] },
+  'daso-plan': { type: 'daso-plan', runId: 'run-1', members: ['w1', 'w_2', 'w3'], groupSizes: i32([2], Int32Array.of(2, 1)), stepsPerEpoch: 63, wire: 'bf16' },
+  'daso-schedule': { type: 'daso-schedule', runId: 'run-1', epoch: 4, globalSkip: 8, localSkip: 2, batchesToWait: 2, phase: 'cycling' },
+  'daso-grads': { type: 'daso-grads', runId: 'run-1', step: 130, count: 32, lossSum: 20.25, grads: [f32([2], Float32Array.of(-0.5, 1e-8)), f32([1], Float32Array.of(3))] },
+  'daso-global': { type: 'daso-global', runId: 'run-1', syncId: 128, wire: 'bf16', params: u16([3], Uint16Array.of(0x3f80, 0x4049, 0x7fc0)) },
+  'daso-params': { type: 'daso-params', runId: 'run-1', step: 129, params: f32([3], Float32Array.of(1, 3.140625, -0)) },
+  'daso-epoch': { type: 'daso-epoch', runId: 'run-1', epoch: 2, count: 2000, lossSum: 812.5, params: f32([0], new Float32Array(0)) },
 };
 const ALL: readonly Message[] = Object.values(FIXTURES);
 
@@ -150,7 +161,7 @@ describe('golden bytes', () => {
   it('writes the header byte by byte as docs/PROTOCOL.md says', () => {
     const bytes = encodeMessage(FIXTURES.heartbeat);
     // magic 'SWRM' | version 2 | type 4 (heartbeat) | flags 0 | metadata length 62 (u32 LE) | 0 sections | reserved 0
-    expect(hex(bytes.subarray(0, HEADER_BYTES))).toMatchInlineSnapshot(`"53 57 52 4d 03 04 00 00 3e 00 00 00 00 00 00 00"`);
+    expect(hex(bytes.subarray(0, HEADER_BYTES))).toMatchInlineSnapshot(`"53 57 52 4d 04 04 00 00 3e 00 00 00 00 00 00 00"`);
     const meta = '{"message":{"type":"heartbeat","sentAt":1234.5},"sections":[]}';
     expect(new TextDecoder().decode(bytes.subarray(HEADER_BYTES, HEADER_BYTES + 62))).toBe(meta);
     expect(Array.from(bytes.subarray(HEADER_BYTES + 62))).toEqual([0, 0]); // zero padding to 80
@@ -162,7 +173,7 @@ describe('golden bytes', () => {
     // to offset 184; then the float32 section [1, -2] little-endian: 00 00 80 3f, 00 00 00 c0
     const m: Message = { type: 'update', runId: 'r', step: 1, epoch: 0, nextBatchSize: 2, grads: [f32([2], Float32Array.of(1, -2))] };
     expect(hexRows(encodeMessage(m))).toMatchInlineSnapshot(`
-      "53 57 52 4d 03 08 00 00 a5 00 00 00 01 00 00 00
+      "53 57 52 4d 04 08 00 00 a5 00 00 00 01 00 00 00
       7b 22 6d 65 73 73 61 67 65 22 3a 7b 22 74 79 70
       65 22 3a 22 75 70 64 61 74 65 22 2c 22 72 75 6e
       49 64 22 3a 22 72 22 2c 22 73 74 65 70 22 3a 31

@@ -6,6 +6,7 @@
  * Rule: a field added to a message is a protocol change (bump PROTOCOL_VERSION, docs/PROTOCOL.md).
  */
 import type { WireTensor } from './wire-tensor.ts';
+import type { DasoEpochMsg, DasoGlobalMsg, DasoGradsMsg, DasoParamsMsg, DasoPlanMsg, DasoScheduleMsg } from './messages-daso.ts';
 
 export type Role = 'coordinator' | 'worker';
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
@@ -17,9 +18,11 @@ export type PartitionScheme = 'iid' | 'dirichlet' | 'labels';
 /**
  * 'dp': synchronous data-parallel SGD; 'fedacnnl': layer-wise closed-form least squares; 'pfedacnnl': the same
  * plus analytic personalisation per client (docs/math/analytic.md); 'fedavg': federated averaging, the
- * gradient-based baseline of the analytic methods (local epochs of SGD per client, weighted average per round).
+ * gradient-based baseline of the analytic methods (local epochs of SGD per client, weighted average per round);
+ * 'daso': hierarchical data-parallel training in device groups with selective asynchronous global syncs
+ * (ALGORITHMS.md section 3, docs/decisions/0005-daso-runtime-plan.md).
  */
-export type Algo = 'dp' | 'fedacnnl' | 'pfedacnnl' | 'fedavg';
+export type Algo = 'dp' | 'fedacnnl' | 'pfedacnnl' | 'fedavg' | 'daso';
 
 /** What a tab measured about itself; sent in `hello` and shown on the dashboard. */
 export interface DeviceInfo {
@@ -35,6 +38,12 @@ export interface DeviceInfo {
   /** True if the numeric self-test (known matmul and gradient) passed. */
   readonly selfTestPassed: boolean;
   readonly userAgent: string;
+  /**
+   * DASO grouping hints (protocol 4): a random id shared by the tabs of one browser profile (localStorage),
+   * and the explicit `?group=` label. Absent or '' = unknown / none.
+   */
+  readonly machineId?: string;
+  readonly groupLabel?: string;
 }
 
 /** Everything that defines a run; chosen by the coordinator, sent to every worker. */
@@ -324,7 +333,17 @@ export type Message =
   | PersonalizeMsg
   | ClientReportMsg
   | FedAvgRoundMsg
-  | FedAvgUpdateMsg;
+  | FedAvgUpdateMsg
+  | DasoPlanMsg
+  | DasoScheduleMsg
+  | DasoGradsMsg
+  | DasoGlobalMsg
+  | DasoParamsMsg
+  | DasoEpochMsg;
+
+export type {
+  DasoEpochMsg, DasoGlobalMsg, DasoGradsMsg, DasoParamsMsg, DasoPhaseName, DasoPlanMsg, DasoScheduleMsg, DasoWire,
+} from './messages-daso.ts';
 
 /** Columns of `client-report.clients` (see ClientReportMsg). */
 export const CLIENT_REPORT_COLUMNS = 6;

@@ -26,6 +26,12 @@ describe('TYPE_CODES', () => {
       'client-report': 19,
       'fedavg-round': 20,
       'fedavg-update': 21,
+      'daso-plan': 22,
+      'daso-schedule': 23,
+      'daso-grads': 24,
+      'daso-global': 25,
+      'daso-params': 26,
+      'daso-epoch': 27,
     });
     expect(Object.isFrozen(TYPE_CODES)).toBe(true);
   });
@@ -41,7 +47,7 @@ describe('TYPE_CODES', () => {
       expect(messageTypeOf(typeCodeOf(type))).toBe(type);
     }
     expect(messageTypeOf(0)).toBeUndefined();
-    expect(messageTypeOf(22)).toBeUndefined();
+    expect(messageTypeOf(28)).toBeUndefined();
     expect(messageTypeOf(1.5)).toBeUndefined();
   });
 

@@ -34,6 +34,12 @@ export const TYPE_CODES = Object.freeze({
   'client-report': 19,
   'fedavg-round': 20,
   'fedavg-update': 21,
+  'daso-plan': 22,
+  'daso-schedule': 23,
+  'daso-grads': 24,
+  'daso-global': 25,
+  'daso-params': 26,
+  'daso-epoch': 27,
 } as const satisfies Record<MessageType, number>);
 
 /** A wire code that names a message type in this protocol version. */

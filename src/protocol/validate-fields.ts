@@ -96,6 +96,11 @@ export class Fields {
     return typeof v === 'string' && v.length <= maxChars ? v : this.fail(key, `a string of ≤ ${maxChars} chars`, v, '');
   }
 
+  /** An optional string (a field added in a later version, e.g. DeviceInfo's DASO hints): absent → undefined. */
+  optStr(key: string, maxChars: number = MAX_SHORT_STRING_CHARS): string | undefined {
+    return this.get(key) === undefined ? undefined : this.str(key, maxChars);
+  }
+
   /** An id with the PeerId alphabet (peer ids, rooms, run ids: core/ids.ts). */
   id(key: string): string {
     const v = this.get(key);

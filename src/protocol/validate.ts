@@ -22,6 +22,7 @@ import {
   parseLayerStats, parseMaskedStats, parseMaskKey, parseMaskReveal, parsePersonalize, parseUnmaskRequest,
 } from './validate-federated.ts';
 import type { WireTensor } from './wire-tensor.ts';
+import { parseDasoEpoch, parseDasoGlobal, parseDasoGrads, parseDasoParams, parseDasoPlan, parseDasoSchedule, parseGroupHints } from './validate-daso.ts';
 
 export { MAX_SHORT_STRING_CHARS } from './validate-fields.ts';
 export { MAX_ANALYTIC_CLASSES, MAX_ANALYTIC_INPUTS, MAX_ANALYTIC_LAYERS, MAX_ANALYTIC_OUTPUTS } from './validate-federated.ts';
@@ -42,7 +43,7 @@ const DATASETS: Readonly<Record<M.DatasetName, true>> = { mnist: true, 'fashion-
 const MODELS: Readonly<Record<M.ModelName, true>> = { mlp: true, cnn: true };
 const OPTIMIZERS: Readonly<Record<M.OptimizerName, true>> = { adam: true, 'sgd-momentum': true, sgd: true };
 const PARTITIONS: Readonly<Record<M.PartitionScheme, true>> = { iid: true, dirichlet: true, labels: true };
-const ALGOS: Readonly<Record<M.Algo, true>> = { dp: true, fedacnnl: true, pfedacnnl: true, fedavg: true };
+const ALGOS: Readonly<Record<M.Algo, true>> = { dp: true, fedacnnl: true, pfedacnnl: true, fedavg: true, daso: true };
 const REASONS: Readonly<Record<M.IncompatibilityReason, true>> = { 'peer-too-old': true, 'peer-too-new': true, 'wrong-room': true, 'not-coordinator': true };
 function parseDevice(f: Fields): M.DeviceInfo {
   const device: M.DeviceInfo = {
@@ -53,6 +54,7 @@ function parseDevice(f: Fields): M.DeviceInfo {
     memoryBytes: f.num('memoryBytes', 0, Number.MAX_VALUE),
     selfTestPassed: f.bool('selfTestPassed'),
     userAgent: f.str('userAgent', MAX_TEXT_CHARS),
+    ...parseGroupHints(f),
   };
   return device;
 }
@@ -183,6 +185,13 @@ const PARSERS: { readonly [K in M.MessageType]: (f: Fields) => M.MessageOf<K> } 
   'client-report': parseClientReport,
   'fedavg-round': parseFedAvgRound,
   'fedavg-update': (f) => parseFedAvgUpdate(f, MAX_DIM),
+  'daso-plan': parseDasoPlan,
+  'daso-schedule': parseDasoSchedule,
+  'daso-grads': (f) => parseDasoGrads(f, MAX_GLOBAL_BATCH),
+  'daso-global': parseDasoGlobal,
+  'daso-params': parseDasoParams,
+  // An epoch's sample count is bounded by the training split (MAX_DIM rows).
+  'daso-epoch': (f) => parseDasoEpoch(f, MAX_DIM),
 };
 
 /**

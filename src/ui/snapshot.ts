@@ -118,4 +118,42 @@ export interface SwarmStatus {
   /** Federated runs: mean local test accuracy of the clients under the global / personal models (null until reported). */
   readonly meanLocalAccuracy: number | null;
   readonly meanPersonalAccuracy: number | null;
+  /** DASO runs: groups, schedule and sync traffic (absent or null otherwise). */
+  readonly daso?: DasoSnapshot | null;
+}
+
+/** One epoch's DASO schedule (gs, ls, B and phase). */
+export interface DasoScheduleRow {
+  readonly epoch: number;
+  readonly globalSkip: number;
+  readonly localSkip: number;
+  readonly batchesToWait: number;
+  readonly phase: string;
+}
+
+/** This tab's DASO worker (roles/worker/daso-status.ts DasoWorkerStatus). */
+export interface DasoWorkerSnapshot {
+  readonly groups: readonly (readonly string[])[];
+  readonly group: number;
+  readonly schedule: DasoScheduleRow | null;
+  readonly epoch: number;
+  readonly batch: number;
+  /** Slot of the latest global sync and whether this tab was the member of its group that took part. */
+  readonly slot: number;
+  readonly inGlobalSet: boolean;
+  /** Payload bytes this tab sent inside its group (gradients, merged parameters) and across groups (global syncs). */
+  readonly bytesLocal: number;
+  readonly bytesGlobal: number;
+  readonly globalSyncs: number;
+  readonly merges: number;
+  readonly ignored: number;
+  readonly failure: string | null;
+}
+
+/** DASO status: the coordinator's groups and schedule trace, and this tab's worker. */
+export interface DasoSnapshot {
+  /** Coordinator: the groups (how each was formed) and the schedule of every epoch so far; [] on workers. */
+  readonly groups: readonly { readonly key: string; readonly source: string; readonly members: readonly string[] }[];
+  readonly trace: readonly DasoScheduleRow[];
+  readonly worker: DasoWorkerSnapshot | null;
 }

@@ -15,6 +15,7 @@ import type { Transport } from '../../transport/transport.ts';
 import { RoleHost } from '../role-host.ts';
 import { createCoordinatorReducer, initialCoordinatorState, type CoordinatorCommand, type CoordinatorEvent } from './reducer.ts';
 import type { CoordinatorState } from './state.ts';
+import type { DasoOptions } from './daso-reducer.ts';
 
 export interface CoordinatorRuntimeInit {
   readonly transport: Transport;
@@ -27,6 +28,8 @@ export interface CoordinatorRuntimeInit {
   readonly now?: () => number;
   /** Called once when the run ends. */
   readonly onFinished?: (ok: boolean, reason: string) => void;
+  /** DASO's schedule and wire options (algo 'daso'). */
+  readonly daso?: DasoOptions;
 }
 
 /** Intermediate evaluations use this many test samples (the final one uses the whole test split). */
@@ -64,6 +67,7 @@ export class CoordinatorRuntime {
       features: init.dataset.width * init.dataset.height,
       numClasses: init.dataset.numClasses,
       initialParams: initial,
+      ...(init.daso === undefined ? {} : { daso: init.daso }),
     });
     this.host = new RoleHost<CoordinatorState, CoordinatorEvent, CoordinatorCommand>({
       transport: init.transport,
@@ -98,7 +102,8 @@ export class CoordinatorRuntime {
       case 'send-start': await this.sendStart(c.to, c.step, c.epoch, c.batchSize); return true;
       case 'apply-update': this.applyUpdate(c); return true;
       case 'evaluate':
-        if (c.params) this.replica.setParams(c.params); // FedAvg: the round's new global model
+        if (c.params) this.replica.setParams(c.params); // FedAvg: the round's new global model; DASO: the reporter's
+        if (this.init.config.algo === 'daso') this.lossCurve.push({ seconds: this.seconds(), step: c.step, loss: this.host.getState().loss });
         await this.evaluate(c.step);
         return true;
       case 'finished': this.init.onFinished?.(c.ok, c.reason); return true;

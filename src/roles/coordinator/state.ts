@@ -1,6 +1,8 @@
 /** Coordinator state: plain data, rendered by the UI and advanced only by the reducer. */
 import type { AnalyticLayer } from '../../core/analytic/fedacnnl.ts';
 import type { GramStats } from '../../core/analytic/gram-stats.ts';
+import type { DeviceGroup } from '../../core/daso/groups.ts';
+import type { DasoSchedule, DasoScheduleState } from '../../core/daso/schedule.ts';
 import type { PeerId } from '../../core/ids.ts';
 import type { DeviceInfo, RunConfig } from '../../protocol/messages.ts';
 import type { ClientPlan } from '../federated-plan.ts';
@@ -79,6 +81,28 @@ export interface MaskingState {
   readonly awaitingReveal: readonly PeerId[];
 }
 
+/** One worker's `daso-epoch` report. */
+export interface DasoReport {
+  readonly count: number;
+  readonly lossSum: number;
+}
+
+/** A DASO run (algo 'daso'): the groups, the schedule machine and the epoch-end reports being collected. */
+export interface DasoRun {
+  readonly groups: readonly DeviceGroup[];
+  readonly schedule: DasoScheduleState;
+  /** Schedule of every epoch so far (index = epoch), for the dashboard and the benchmark's trace. */
+  readonly trace: readonly DasoSchedule[];
+  /** The epoch whose reports are being collected. */
+  readonly epoch: number;
+  readonly expected: readonly PeerId[];
+  readonly reports: Readonly<Record<string, DasoReport>>;
+  /** The member whose report carries its parameters for the test evaluation (first member of the first group). */
+  readonly reporter: PeerId;
+  /** The reporter's flat parameters for `epoch`, once reported. */
+  readonly params: Float32Array | null;
+}
+
 export interface CoordinatorState {
   readonly phase: CoordinatorPhase;
   readonly config: RunConfig;
@@ -103,6 +127,8 @@ export interface CoordinatorState {
   readonly fedavg: FedAvgRound | null;
   /** Masked analytic runs; null otherwise. */
   readonly masking: MaskingState | null;
+  /** DASO runs; null otherwise. */
+  readonly daso: DasoRun | null;
   /** Federated runs in 'evaluating-final': hosts whose client-report is still awaited. */
   readonly awaitingReports: readonly PeerId[];
   /** The final test evaluation is in (federated runs end when it and the reports are). */

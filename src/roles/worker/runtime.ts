@@ -18,6 +18,8 @@ import { accumulateLayer, clientReports, maskLayerSums } from './analytic-jobs.t
 import { hostedClients, localAccuracies, runFedAvgRound, type HostedClient } from './fedavg-job.ts';
 import type { GramStats } from '../../core/analytic/gram-stats.ts';
 import { BatchSampler } from './batch-sampler.ts';
+import { DasoSlot, replicaModel, type GroupListener } from './daso-host.ts';
+import type { DasoWorkerStatus } from './daso-status.ts';
 import { createWorkerReducer, initialWorkerState, type WorkerCommand, type WorkerEvent } from './reducer.ts';
 import type { WorkerState } from './state.ts';
 
@@ -29,6 +31,8 @@ export interface WorkerRuntimeInit {
   readonly dataset: Dataset;
   /** Clock in ms (tests pass a frozen or virtual one so CPU starvation cannot look like a dead peer). */
   readonly now?: () => number;
+  /** DASO: told the groups when the plan arrives (link emulation between groups). */
+  readonly groupListener?: GroupListener;
 }
 
 export class WorkerRuntime {
@@ -42,6 +46,12 @@ export class WorkerRuntime {
   private readonly pairKeys = new Map<string, Uint8Array>();
   /** pFedACnnL: each hosted client's head-layer statistics, kept for its personal solve. */
   private headStats: ReadonlyMap<number, GramStats> = new Map();
+  /** DASO runs: the training loop (daso-runner.ts), from the plan on. */
+  private readonly daso = new DasoSlot(() => ({
+    transport: this.init.transport, coordinator: this.init.coordinator, config: this.requireConfig(), paramSizes: this.paramSizes(),
+    send: (to, m) => this.host.sendMessage(to, m), log: (level, text) => { this.host.log(level, text); },
+    onProgress: () => { this.host.notify(); }, groupListener: this.init.groupListener,
+  }));
 
   constructor(private readonly init: WorkerRuntimeInit) {
     const reduce = createWorkerReducer({ self: init.transport.self, room: init.room, device: init.device });
@@ -61,7 +71,13 @@ export class WorkerRuntime {
     this.host.dispatch({ type: 'connected', now: this.host.now() });
   }
 
+  /** DASO runs: the runner's status for the dashboard; null otherwise. */
+  dasoStatus(): DasoWorkerStatus | null {
+    return this.daso.status();
+  }
+
   stop(): void {
+    this.daso.stop('stopped');
     this.host.stop();
     this.replica?.dispose();
     this.replica = null;
@@ -90,7 +106,10 @@ export class WorkerRuntime {
       case 'compute-gradients':
         await this.computeGradients(c.step, c.batchSize);
         return true;
+      case 'daso-message': this.daso.onMessage(c.from, c.msg); return true;
+      case 'daso-run': void this.job(() => this.runDaso(c.epoch, c.batchSize)); return true;
       case 'finished':
+        this.daso.stop(c.reason);
         this.host.log(c.ok ? 'info' : 'error', `finished: ${c.reason}`);
         return true;
       case 'send': case 'disconnect': case 'log':
@@ -98,6 +117,15 @@ export class WorkerRuntime {
       default:
         return c satisfies never;
     }
+  }
+
+  private paramSizes(): number[] {
+    return getModel(this.requireConfig().model).params.map((p) => p.shape.reduce((a, b) => a * b, 1));
+  }
+
+  private async runDaso(epoch: number, batchSize: number): Promise<void> {
+    if (this.sampler === null) throw new Error('DASO start before the partition');
+    await this.daso.run(replicaModel(this.requireReplica(), this.sampler, this.init.dataset.train, this.paramSizes()), epoch, batchSize);
   }
 
   private async initReplica(start: StartMsg): Promise<void> {

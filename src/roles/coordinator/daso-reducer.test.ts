@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { initSchedule, nextSchedule, scheduleConfig } from '../../core/daso/schedule.ts';
+import { peerIdFrom, type PeerId } from '../../core/ids.ts';
+import type { DeviceInfo, Message } from '../../protocol/messages.ts';
+import { PROTOCOL_VERSION } from '../../protocol/version.ts';
+import { testConfig } from '../../testing/run-config.ts';
+import { createCoordinatorReducer, initialCoordinatorState, type CoordinatorCommand, type CoordinatorEvent } from './reducer.ts';
+import type { CoordinatorState } from './state.ts';
+
+const SELF = peerIdFrom('swarm-r-coordinator');
+const config = testConfig({ runId: 'run1', algo: 'daso', epochs: 6, globalBatch: 8, optimizer: 'sgd-momentum' });
+const labels = Uint8Array.from({ length: 40 }, (_, i) => i % 10);
+const options = { warmupEpochs: 1, cooldownEpochs: 1, maxGlobalSkips: 8, wire: 'bf16' } as const;
+const reduce = createCoordinatorReducer({ self: SELF, room: 'r', trainLabels: labels, paramSizes: [2, 1], daso: options });
+const [A, B, C, D] = ['a', 'b', 'c', 'd'].map(peerIdFrom) as [PeerId, PeerId, PeerId, PeerId];
+
+function run(s: CoordinatorState, events: CoordinatorEvent[]): { state: CoordinatorState; commands: CoordinatorCommand[] } {
+  const commands: CoordinatorCommand[] = [];
+  for (const e of events) { const out = reduce(s, e); s = out.state; commands.push(...out.commands); }
+  return { state: s, commands };
+}
+const device = (hints: Partial<DeviceInfo>): DeviceInfo => ({ backend: 'wasm', adapter: '', reason: 't', samplesPerSec: 100, memoryBytes: 0, selfTestPassed: true, userAgent: 't', ...hints });
+const hello = (from: PeerId, hints: Partial<DeviceInfo>): CoordinatorEvent => ({ type: 'message', from, now: 0, msg: { type: 'hello', protocolVersion: PROTOCOL_VERSION, role: 'worker', room: 'r', device: device(hints) } });
+const report = (from: PeerId, epoch: number, lossSum: number, params = new Float32Array(0)): CoordinatorEvent => ({
+  type: 'message', from, now: 1, msg: { type: 'daso-epoch', runId: 'run1', epoch, count: 10, lossSum, params: { dtype: 'float32', shape: [params.length], data: params } },
+});
+const sent = (cs: CoordinatorCommand[], type: Message['type']): { to: PeerId; msg: Message }[] =>
+  cs.flatMap((c) => (c.type === 'send' && c.msg.type === type ? [{ to: c.to, msg: c.msg }] : []));
+
+/** Four workers: two share a `?group=` label, two share a machine id. */
+function started() {
+  const s0 = initialCoordinatorState(config, 4, true, labels.length);
+  return run(s0, [hello(A, { groupLabel: 'x' }), hello(B, { machineId: 'm1' }), hello(C, { groupLabel: 'x' }), hello(D, { machineId: 'm1' })]);
+}
+
+describe('coordinator reducer, algo daso', () => {
+  it('forms groups from labels and machine ids, and sends assign, plan, the warmup schedule and start to each', () => {
+    const { state, commands } = started();
+    expect(state.phase).toBe('training');
+    expect(state.daso?.groups.map((g) => [g.source, g.members])).toEqual([['label', [A, C]], ['machine', [B, D]]]);
+    const plans = sent(commands, 'daso-plan');
+    expect(plans.map((p) => p.to)).toEqual([A, C, B, D]);
+    const plan = plans[0]!.msg;
+    expect(plan.type === 'daso-plan' && [plan.members, Array.from(plan.groupSizes.data), plan.wire, plan.stepsPerEpoch]).toEqual([[A, C, B, D], [2, 2], 'bf16', 5]);
+    expect(sent(commands, 'daso-schedule').map((s) => s.msg)).toContainEqual(expect.objectContaining({ epoch: 0, phase: 'warmup', globalSkip: 0 }));
+    expect(commands.flatMap((c) => (c.type === 'send-start' ? [c.batchSize] : []))).toEqual([2, 2, 2, 2]);
+    // Every plan and schedule goes out before the first start, so no worker starts ahead of a peer's plan.
+    const firstStart = commands.findIndex((c) => c.type === 'send-start');
+    expect(commands.slice(firstStart).some((c) => c.type === 'send')).toBe(false);
+  });
+
+  it('advances the schedule once per epoch with the mean loss, evaluates the reporter\'s parameters, ignores duplicates', () => {
+    const { state } = started();
+    const params = Float32Array.of(1, 2, 3);
+    const partial = run(state, [report(A, 0, 20, params), report(C, 0, 30), report(C, 0, 99), report(B, 0, 40)]);
+    expect(sent(partial.commands, 'daso-schedule')).toHaveLength(0);
+    const full = run(partial.state, [report(D, 0, 50)]);
+    const cfg = scheduleConfig({ totalEpochs: 6, warmupEpochs: 1, cooldownEpochs: 1, maxGlobalSkips: 8 });
+    if (!cfg.ok) throw cfg.error;
+    // Oracle: the core state machine fed the mean loss (20 + 30 + 40 + 50) / 40.
+    const expected = nextSchedule(initSchedule(cfg.value), { epoch: 0, loss: 140 / 40 }).schedule;
+    const schedules = sent(full.commands, 'daso-schedule');
+    expect(schedules).toHaveLength(4);
+    expect(schedules[0]!.msg).toMatchObject({ epoch: 1, globalSkip: expected.globalSkip, localSkip: expected.localSkip, batchesToWait: expected.batchesToWait, phase: 'cycling' });
+    expect(full.state.loss).toBe(3.5);
+    const evaluate = full.commands.find((c) => c.type === 'evaluate');
+    expect(evaluate?.type === 'evaluate' && evaluate.params?.map((p) => Array.from(p))).toEqual([[1, 2], [3]]);
+  });
+
+  it('evicts a reporter whose parameters do not fit the model, and fails the run when a member leaves', () => {
+    const { state } = started();
+    const bad = run(state, [report(A, 0, 20, Float32Array.of(1))]);
+    expect(bad.commands.some((c) => c.type === 'disconnect' && c.peer === A)).toBe(true);
+    expect(bad.state.phase).toBe('failed');
+    const left = run(state, [{ type: 'peer-left', peer: D, reason: 'closed', now: 2 }]);
+    expect(left.state.phase).toBe('failed');
+    expect(sent(left.commands, 'done').map((d) => d.to)).toEqual([A, C, B]);
+  });
+});

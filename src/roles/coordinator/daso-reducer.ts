@@ -1,0 +1,155 @@
+/**
+ * The coordinator's part of a DASO run (algo 'daso'), behind one door so reducer.ts only routes, as
+ * federated.ts does for the federated algos. The coordinator stays out of the training data path
+ * (docs/decisions/0005): it forms the device groups, partitions the data, sends every worker its plan and the
+ * schedule, collects one `daso-epoch` report per worker per epoch, advances the schedule with the epoch's mean
+ * loss (core/daso/schedule.ts), evaluates the reporter's parameters, and ends the run.
+ */
+import { formGroups } from '../../core/daso/groups.ts';
+import { initSchedule, nextSchedule, scheduleConfig, type DasoSchedule } from '../../core/daso/schedule.ts';
+import { partition } from '../../core/data/partition.ts';
+import type { PeerId } from '../../core/ids.ts';
+import { batchShares } from '../../core/plan/batch-shares.ts';
+import type { DasoEpochMsg, DasoWire, Message } from '../../protocol/messages.ts';
+import { log, send, type CommonCommand } from '../commands.ts';
+import { singleAssign } from '../federated-plan.ts';
+import type { CoordinatorState, DasoRun, Member } from './state.ts';
+
+/** The schedule and wire options of a DASO run (url-config.ts `daso`). */
+export interface DasoOptions {
+  readonly warmupEpochs: number;
+  readonly cooldownEpochs: number;
+  readonly maxGlobalSkips: number;
+  readonly wire: DasoWire;
+}
+
+/** Defaults: the small-scale reproduction of ALGORITHMS.md 3.9 (as url-config.ts DASO_URL_DEFAULTS). */
+export const DASO_DEFAULT_OPTIONS: DasoOptions = { warmupEpochs: 2, cooldownEpochs: 2, maxGlobalSkips: 8, wire: 'bf16' };
+
+/** What the DASO flow needs that is not in the state. */
+export interface DasoContext {
+  readonly trainLabels: Uint8Array;
+  readonly paramSizes: readonly number[];
+  readonly options: DasoOptions;
+}
+
+export type DasoCommand =
+  | CommonCommand
+  | { readonly type: 'send-start'; readonly to: PeerId; readonly step: number; readonly epoch: number; readonly batchSize: number }
+  | { readonly type: 'evaluate'; readonly step: number; readonly params?: readonly Float32Array[] }
+  | { readonly type: 'finished'; readonly ok: boolean; readonly reason: string };
+
+export interface DasoOut {
+  readonly state: CoordinatorState;
+  readonly commands: DasoCommand[];
+}
+
+export type DasoVerdict = { readonly kind: 'ok'; readonly out: DasoOut } | { readonly kind: 'ignore' | 'evict'; readonly reason: string };
+
+const scheduleMsg = (runId: string, sc: DasoSchedule): Message => ({
+  type: 'daso-schedule', runId, epoch: sc.epoch, globalSkip: sc.globalSkip, localSkip: sc.localSkip, batchesToWait: sc.batchesToWait, phase: sc.phase,
+});
+
+/** Forms the groups over the eligible tabs, partitions the data and sends assign, plan, schedule and start. */
+export function startDaso(s: CoordinatorState, ctx: DasoContext, now: number): DasoOut {
+  const workers: Member[] = Object.values(s.members).filter((m) => !m.excluded).sort((a, b) => (a.id < b.id ? -1 : 1));
+  const cfg = scheduleConfig({
+    totalEpochs: s.config.epochs, warmupEpochs: ctx.options.warmupEpochs, cooldownEpochs: ctx.options.cooldownEpochs, maxGlobalSkips: ctx.options.maxGlobalSkips,
+  });
+  if (!cfg.ok) return failDaso(s, `DASO cannot start: ${cfg.error.message}`, now);
+  const groups = formGroups(workers.map((m) => ({ id: m.id, label: m.device.groupLabel, machineId: m.device.machineId })));
+  const ids = groups.flatMap((g) => g.members);
+  const byId = new Map(workers.map((m) => [m.id, m] as const));
+  const slots = partition({
+    scheme: s.config.partition, labels: ctx.trainLabels, numClients: ids.length, seed: s.config.seed, alpha: s.config.alpha,
+    labelsPerClient: s.config.labelsPerClient, weights: ids.map((id) => Math.max(1, byId.get(id)?.device.samplesPerSec ?? 1)),
+  });
+  const speeds: Record<string, number> = {};
+  for (const id of ids) speeds[id] = byId.get(id)?.device.samplesPerSec ?? 0;
+  const share = batchShares(s.config.globalBatch, speeds);
+  const members = { ...s.members };
+  ids.forEach((id, i) => { const m = members[id]; if (m) members[id] = { ...m, slot: i, active: true }; });
+  const schedule = initSchedule(cfg.value);
+  const reporter = ids[0] ?? ('' as PeerId);
+  const daso: DasoRun = { groups, schedule, trace: [schedule.schedule], epoch: 0, expected: ids, reports: {}, reporter, params: null };
+  const next: CoordinatorState = { ...s, phase: 'training', members, slots, startedAt: now, step: 0, epoch: 0, daso, pending: null };
+  const { runId } = s.config;
+  const plan: Message = {
+    type: 'daso-plan', runId, members: ids, groupSizes: { dtype: 'int32', shape: [groups.length], data: Int32Array.from(groups, (g) => g.members.length) },
+    stepsPerEpoch: s.stepsPerEpoch, wire: ctx.options.wire,
+  };
+  const described = groups.map((g) => `[${g.members.join(', ')}] (${g.source})`).join(', ');
+  const commands: DasoCommand[] = [log('info', `DASO starts: ${groups.length} groups ${described}, ${s.stepsPerEpoch} batches per epoch, ${ctx.options.wire} global syncs`)];
+  ids.forEach((id, i) => {
+    commands.push(send(id, singleAssign(s.config, slots[i] ?? new Int32Array(0))), send(id, plan), send(id, scheduleMsg(runId, schedule.schedule)));
+  });
+  // Starts after every plan (a worker that starts early reaches peers that already know theirs); every worker
+  // trains every batch: at least one sample each, even on a slow device.
+  for (const id of ids) commands.push({ type: 'send-start', to: id, step: 0, epoch: 0, batchSize: Math.max(1, share[id] ?? 0) });
+  return { state: next, commands };
+}
+
+/** Splits a flat parameter vector into the model's parameter arrays (copies). */
+export function splitParams(flat: Float32Array, sizes: readonly number[]): Float32Array[] {
+  let at = 0;
+  return sizes.map((n) => { const part = flat.slice(at, at + n); at += n; return part; });
+}
+
+/** A worker's end-of-epoch report: when every member has reported, evaluate and advance the schedule (or finish). */
+export function acceptDasoEpoch(s: CoordinatorState, ctx: DasoContext, from: PeerId, m: DasoEpochMsg): DasoVerdict {
+  const run = s.daso;
+  if (run === null || s.phase !== 'training' || m.runId !== s.config.runId || m.epoch !== run.epoch) {
+    return { kind: 'ignore', reason: `ignored daso-epoch ${m.epoch} from ${from}` };
+  }
+  if (!run.expected.includes(from) || from in run.reports) return { kind: 'ignore', reason: `ignored unexpected or duplicate daso-epoch from ${from}` };
+  const params = m.params.data as Float32Array;
+  const total = ctx.paramSizes.reduce((a, b) => a + b, 0);
+  if (from === run.reporter && (params.length !== total || !params.every(Number.isFinite))) {
+    return { kind: 'evict', reason: `its epoch report carries ${params.length} parameters (expected ${total} finite values)` };
+  }
+  const reports = { ...run.reports, [from]: { count: m.count, lossSum: m.lossSum } };
+  const withReport: DasoRun = { ...run, reports, params: from === run.reporter ? params : run.params };
+  if (!run.expected.every((id) => id in reports)) return { kind: 'ok', out: { state: { ...s, daso: withReport }, commands: [] } };
+  return { kind: 'ok', out: completeEpoch({ ...s, daso: withReport }, withReport, ctx) };
+}
+
+function completeEpoch(s: CoordinatorState, run: DasoRun, ctx: DasoContext): DasoOut {
+  const parts = Object.values(run.reports);
+  const count = parts.reduce((a, p) => a + p.count, 0);
+  const loss = count > 0 ? parts.reduce((a, p) => a + p.lossSum, 0) / count : Number.NaN;
+  const epoch = run.epoch + 1;
+  const step = epoch * s.stepsPerEpoch;
+  const finished = epoch >= s.config.epochs;
+  const evaluate: DasoCommand = run.params === null ? { type: 'evaluate', step } : { type: 'evaluate', step, params: splitParams(run.params, ctx.paramSizes) };
+  const base: CoordinatorState = { ...s, step, epoch, loss };
+  if (finished) {
+    const next: CoordinatorState = { ...base, phase: 'evaluating-final', daso: { ...run, epoch, reports: {}, params: null } };
+    return { state: next, commands: [evaluate, ...progress(next, 'evaluating-final')] };
+  }
+  const { state: schedule, schedule: sc } = nextSchedule(run.schedule, { epoch: run.epoch, loss });
+  const next: CoordinatorState = { ...base, daso: { ...run, schedule, trace: [...run.trace, sc], epoch, reports: {}, params: null } };
+  const note = log('info', `epoch ${run.epoch} loss ${loss.toFixed(4)}: epoch ${epoch} runs ${sc.phase} (gs ${sc.globalSkip}, ls ${sc.localSkip}, B ${sc.batchesToWait})`);
+  const schedules = run.expected.map((id) => send(id, scheduleMsg(s.config.runId, sc)));
+  return { state: next, commands: [note, evaluate, ...schedules, ...progress(next, 'training')] };
+}
+
+function progress(s: CoordinatorState, phase: string): DasoCommand[] {
+  const fin = (x: number): number | null => (Number.isFinite(x) ? x : null);
+  return (s.daso?.expected ?? []).map((id) =>
+    send(id, { type: 'progress', runId: s.config.runId, phase, epoch: s.epoch, step: s.step, loss: fin(s.loss), testAccuracy: fin(s.testAccuracy) }));
+}
+
+/**
+ * A member left a running DASO run. Its group and global sync sets would wait for it forever, and this
+ * version does not re-form groups mid-run, so the run ends as failed (the dashboard says why).
+ */
+export function dasoMemberLeft(s: CoordinatorState, id: PeerId, now: number): DasoOut | null {
+  if (s.daso === null || s.phase !== 'training' || !s.daso.expected.includes(id)) return null;
+  return failDaso(s, `DASO member ${id} left; this version cannot re-form groups mid-run`, now);
+}
+
+function failDaso(s: CoordinatorState, why: string, now: number): DasoOut {
+  const ids = s.daso?.expected ?? Object.keys(s.members) as PeerId[];
+  const dones = ids.filter((id) => id in s.members).map((id) => send(id, { type: 'done', runId: s.config.runId, ok: false, reason: why }));
+  return { state: { ...s, phase: 'failed', failure: why, endedAt: now }, commands: [log('error', why), ...dones, { type: 'finished', ok: false, reason: why }] };
+}
