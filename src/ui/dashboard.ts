@@ -10,6 +10,7 @@
 import './styles.css';
 import { createChartCard } from './chart-card.ts';
 import { createClientsCard } from './clients-card.ts';
+import { createDasoCard } from './daso-card.ts';
 import { createDeviceCard } from './device-card.ts';
 import { createDevicesTable } from './devices-table.ts';
 import { h } from './dom.ts';
@@ -47,6 +48,8 @@ export function mountDashboard(root: HTMLElement, intents: DashboardIntents): Da
     createProgressCard(),
     // Beside the progress card in the two-column grid: analytic runs' per-layer progress.
     createLayersCard(),
+    // DASO runs: groups, global sync set, schedule and local vs global bytes (beside the progress card too).
+    createDasoCard(),
     createChartCard({
       title: 'Training loss', className: 'loss-chart', label: 'training loss over seconds', colorVar: '--chart-loss',
       series: (s) => s.lossCurve, formatX: formatSeconds, formatY: formatLoss, emptyText: 'no steps yet',
