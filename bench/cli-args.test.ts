@@ -18,7 +18,7 @@ describe('parseBenchArgs', () => {
 
   it('expands all to every suite in order, and accepts a comma list without duplicates', () => {
     const all = parseBenchArgs(['--suite', 'all']);
-    expect(all.ok && all.value.suites).toEqual(['transport', 'backends', 'baseline', 'analytic']);
+    expect(all.ok && all.value.suites).toEqual(['transport', 'backends', 'baseline', 'analytic', 'daso']);
     const list = parseBenchArgs(['--suite', 'backends,transport,backends']);
     expect(list.ok && list.value.suites).toEqual(['backends', 'transport']);
   });
@@ -44,6 +44,11 @@ describe('parseBenchArgs', () => {
   it('knows the analytic suite', () => {
     const r = parseBenchArgs(['--suite=analytic', '--quick', '--tabs', '2']);
     expect(r.ok && r.value).toEqual({ ...DEFAULT_OPTIONS, suites: ['analytic'], quick: true, tabs: 2 });
+  });
+
+  it('knows the daso suite, with --epochs', () => {
+    const r = parseBenchArgs(['--suite', 'daso', '--quick', '--epochs=3']);
+    expect(r.ok && r.value).toEqual({ ...DEFAULT_OPTIONS, suites: ['daso'], quick: true, epochs: 3 });
   });
 
   it('accepts --help without a suite', () => {

@@ -17,7 +17,7 @@ export interface BenchOptions {
   /** False with --no-build: never run `npm run build`, even when dist/ looks stale. */
   readonly build: boolean;
   readonly dataset: 'mnist' | 'fashion-mnist';
-  /** Baseline epochs; null = the suite's default (3, or 1 with --quick). */
+  /** Baseline and daso epochs; null = the suite's default (baseline 3, or 1 with --quick; daso 4, or 2 with --quick). */
   readonly epochs: number | null;
   /** Baseline target accuracy; null = 0.9 for MNIST, 0.8 for Fashion-MNIST. */
   readonly target: number | null;
@@ -42,16 +42,16 @@ export const DEFAULT_OPTIONS: BenchOptions = {
 };
 
 /** Usage text for --help and for argument errors. */
-export const USAGE = `usage: npm run bench -- --suite transport|backends|baseline|analytic|all [options]
-  --tabs N        most tabs: baseline runs 1, 2, 4 capped by N; analytic runs 4 capped by N (default 4)
+export const USAGE = `usage: npm run bench -- --suite transport|backends|baseline|analytic|daso|all [options]
+  --tabs N        most tabs: baseline runs 1, 2, 4 capped by N; analytic runs 4 capped by N (default 4); daso always 2 x 2
   --out DIR       where NAME.json and NAME.html go (default bench-results)
   --seed S        seed for model init, partitions and sampling (default 1)
-  --quick         fewer epochs / rounds: a smoke run (< 2 min per suite; analytic: MNIST, 2 splits, 3 FedAvg rounds)
+  --quick         fewer epochs / rounds: a smoke run (< 2 min per suite; analytic: MNIST, 2 splits, 3 FedAvg rounds; daso: 2 epochs x 3 methods)
   --no-build      never run npm run build (by default it runs when dist/ is missing or older than src/)
-  --dataset D     mnist | fashion-mnist (baseline; default mnist)
-  --epochs E      baseline epochs (default 3, 1 with --quick)
+  --dataset D     mnist | fashion-mnist (baseline, daso; default mnist)
+  --epochs E      baseline epochs (default 3, 1 with --quick); daso epochs (default 4, 2 with --quick)
   --target A      baseline target test accuracy (default 0.9 MNIST, 0.8 Fashion-MNIST)
-  --backend B     baseline ?backend= for every tab: auto | webgpu | webgl | wasm | cpu (default auto)`;
+  --backend B     baseline and daso ?backend= for every tab: auto | webgpu | webgl | wasm | cpu (default auto)`;
 
 const BACKENDS = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const;
 const DATASETS = ['mnist', 'fashion-mnist'] as const;
