@@ -17,6 +17,7 @@ import { HeapTracker, openTab, type Tab } from './browser-driver.ts';
 import type { BenchRun } from './result-types.ts';
 import { maxOf, timeToTarget } from './stats.ts';
 import type { Suite, SuiteContext } from './suite-context.ts';
+import { pollUntil, readStatus, urlOf, type Query } from './swarm-poll.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 /** Federated clients in every run, hosted several per tab. */
@@ -26,15 +27,11 @@ const MAX_TABS = 4;
 const ROUNDS = 20;
 const QUICK_ROUNDS = 3;
 const PFED_GROUPS = 4;
-/** The README's status poll cadence for automation. */
-const POLL_MS = 500;
 /** Backend choice + data load (Fashion-MNIST is 55 MB) + PeerServer registration. */
 const RECRUIT_TIMEOUT_MS = 180_000;
 /** One swarm: 20 FedAvg rounds with 4 tabs on 2 shared cores take minutes; an analytic run far less. */
 const RUN_TIMEOUT_MS = 900_000;
 const QUICK_RUN_TIMEOUT_MS = 300_000;
-
-type Query = Readonly<Record<string, string | number>>;
 
 interface DatasetSpec { readonly name: DatasetName; readonly trainLimit: number }
 interface SplitSpec { readonly id: string; readonly query: Query }
@@ -54,27 +51,8 @@ const METHODS: readonly MethodSpec[] = [
   { id: 'pfedacnnl', label: 'pFedACnnL', query: () => ({ algo: 'pfedacnnl', groups: PFED_GROUPS }) },
 ];
 
-const readStatus = (tab: Tab): Promise<SwarmStatus | null> =>
-  tab.page.evaluate(() => (typeof window.swarm === 'undefined' ? null : window.swarm.status())).catch(() => null);
-
 const readWeights = (tab: Tab): Promise<LayerMatrix[] | null> =>
   tab.page.evaluate(() => window.swarm.analyticWeights()?.layers.map((l) => ({ rows: l.rows, cols: l.cols, data: [...l.data] })) ?? null).catch(() => null);
-
-const urlOf = (base: string, q: Query): string => `${base}/?${new URLSearchParams(Object.entries(q).map(([k, v]) => [k, String(v)])).toString()}`;
-
-/** Polls the coordinator (sampling every tab's heap) until `pred` holds, it fails, or time runs out. */
-async function pollUntil(coord: Tab, tabs: () => readonly Tab[], heap: HeapTracker, pred: (s: SwarmStatus) => boolean, timeoutMs: number): Promise<{ status: SwarmStatus | null; outcome: 'ok' | 'failed' | 'timeout' }> {
-  const deadline = Date.now() + timeoutMs;
-  let last: SwarmStatus | null = null;
-  while (Date.now() < deadline) {
-    last = (await readStatus(coord)) ?? last;
-    await heap.sample(tabs());
-    if (last !== null && pred(last)) return { status: last, outcome: 'ok' };
-    if (last?.phase === 'failed') return { status: last, outcome: 'failed' };
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-  return { status: last, outcome: 'timeout' };
-}
 
 interface SwarmPlan {
   readonly dataset: DatasetSpec;

@@ -10,38 +10,16 @@ import { summariseBaseline } from './baseline-ratios.ts';
 import type { BenchRun } from './result-types.ts';
 import { stepsBy, timeToTarget } from './stats.ts';
 import type { Suite, SuiteContext } from './suite-context.ts';
+import { pollUntil, readStatus, urlOf, type Query } from './swarm-poll.ts';
 
 const TAB_COUNTS: readonly number[] = [1, 2, 4];
 /** The app's default global batch (README: `batch`, default 128); samples/s = steps x this. */
 const GLOBAL_BATCH = 128;
-/** The README's status poll cadence for automation. */
-const POLL_MS = 500;
 /** Backend choice + data load + PeerServer registration: seconds normally, a minute under load. */
 const RECRUIT_TIMEOUT_MS = 120_000;
 /** A whole run: 3 epochs of MNIST take ~1-3 min here; quick runs (1 epoch) far less. */
 const RUN_TIMEOUT_MS = 900_000;
 const QUICK_RUN_TIMEOUT_MS = 240_000;
-
-type Query = Readonly<Record<string, string | number>>;
-
-const readStatus = (tab: Tab): Promise<SwarmStatus | null> =>
-  tab.page.evaluate(() => (typeof window.swarm === 'undefined' ? null : window.swarm.status())).catch(() => null);
-
-const urlOf = (base: string, q: Query): string => `${base}/?${new URLSearchParams(Object.entries(q).map(([k, v]) => [k, String(v)])).toString()}`;
-
-/** Polls the coordinator (sampling every tab's heap) until `pred` holds, it fails, or time runs out. */
-async function pollUntil(coord: Tab, tabs: () => readonly Tab[], heap: HeapTracker, pred: (s: SwarmStatus) => boolean, timeoutMs: number): Promise<{ status: SwarmStatus | null; outcome: 'ok' | 'failed' | 'timeout' }> {
-  const deadline = Date.now() + timeoutMs;
-  let last: SwarmStatus | null = null;
-  while (Date.now() < deadline) {
-    last = (await readStatus(coord)) ?? last;
-    await heap.sample(tabs());
-    if (last !== null && pred(last)) return { status: last, outcome: 'ok' };
-    if (last?.phase === 'failed') return { status: last, outcome: 'failed' };
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-  return { status: last, outcome: 'timeout' };
-}
 
 interface SwarmPlan {
   readonly tabs: number;

@@ -20,6 +20,7 @@ import { linkShimScript, SHIM_STATS_KEY, type ShimStats } from './daso-link-shim
 import { dasoPhaseEpochs, summariseDaso, usableRun, type DasoMethod } from './daso-ratios.ts';
 import type { BenchRun } from './result-types.ts';
 import type { Suite, SuiteContext } from './suite-context.ts';
+import { pollUntil, readStatus, urlOf, type Query } from './swarm-poll.ts';
 
 /** The issue's slow link, as the app's URL parameter and as the shim's profile. */
 const LINK_PARAM = '50ms,10MBps';
@@ -29,7 +30,6 @@ const GROUPS = ['g0', 'g0', 'g1', 'g1'] as const;
 const GROUP_SIZE = 2;
 /** ALGORITHMS.md 3.9's optimizer for all three methods (dp's default Adam would make accuracies incomparable). */
 const OPTIMIZER = { optimizer: 'sgd-momentum', lr: 0.05 } as const;
-const POLL_MS = 500;
 const RECRUIT_TIMEOUT_MS = 120_000;
 /** 4 epochs of flat sync over the slow link on 2 shared cores: a few minutes; --quick (2 epochs) less. */
 const RUN_TIMEOUT_MS = 900_000;
@@ -41,8 +41,6 @@ const KEPT_LOG_LINES = 20;
 const MILESTONE = /DASO starts|epoch \d+ loss|finished|failed|left|joined/;
 /** A swarm that failed or lost a tab is run once more (a loaded machine can drop a tab at start-up). */
 const MAX_ATTEMPTS = 2;
-
-type Query = Readonly<Record<string, string | number>>;
 
 interface MethodSpec {
   readonly id: DasoMethod;
@@ -58,13 +56,8 @@ const METHODS: readonly MethodSpec[] = [
   { id: 'daso', label: 'DASO', query: (e) => ({ algo: 'daso', emulateGlobalLink: LINK_PARAM, dasoWarmup: dasoPhaseEpochs(e), dasoCooldown: dasoPhaseEpochs(e) }), shimmedTabs: [] },
 ];
 
-const readStatus = (tab: Tab): Promise<SwarmStatus | null> =>
-  tab.page.evaluate(() => (typeof window.swarm === 'undefined' ? null : window.swarm.status())).catch(() => null);
-
 const readShim = (tab: Tab): Promise<ShimStats | null> =>
   tab.page.evaluate((key) => ((globalThis as unknown as Record<string, ShimStats | undefined>)[key] ?? null), SHIM_STATS_KEY).catch(() => null);
-
-const urlOf = (base: string, q: Query): string => `${base}/?${new URLSearchParams(Object.entries(q).map(([k, v]) => [k, String(v)])).toString()}`;
 
 /** browser-driver.ts openTab, with an optional init script that runs before the app in every page of the context. */
 async function openTabWith(browser: Browser, url: string, name: string, initScript: string | null): Promise<Tab> {
@@ -77,20 +70,6 @@ async function openTabWith(browser: Browser, url: string, name: string, initScri
   page.on('pageerror', (e) => { keep(`${e.name}: ${e.message}`); });
   await page.goto(url);
   return { name, context, page, errors, close: () => context.close().catch(() => undefined) };
-}
-
-/** Polls `tab` (sampling every tab's heap) until `pred` holds, it fails, or time runs out. */
-async function pollUntil(tab: Tab, tabs: readonly Tab[], heap: HeapTracker, pred: (s: SwarmStatus) => boolean, timeoutMs: number): Promise<{ status: SwarmStatus | null; outcome: 'ok' | 'failed' | 'timeout' }> {
-  const deadline = Date.now() + timeoutMs;
-  let last: SwarmStatus | null = null;
-  while (Date.now() < deadline) {
-    last = (await readStatus(tab)) ?? last;
-    await heap.sample(tabs);
-    if (last !== null && pred(last)) return { status: last, outcome: 'ok' };
-    if (last?.phase === 'failed') return { status: last, outcome: 'failed' };
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-  return { status: last, outcome: 'timeout' };
 }
 
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
@@ -172,7 +151,7 @@ async function runSwarm(ctx: SuiteContext, spec: MethodSpec, epochs: number, tim
   const t0 = performance.now();
   try {
     tabs.push(await openTabWith(ctx.browser, urlOf(ctx.baseUrl, { ...common, group: GROUPS[0], role: 'coordinator', minPeers: GROUPS.length - 1, autostart: 1 }), 'coordinator', null));
-    const recruiting = await pollUntil(tabs[0] as Tab, tabs, heap, (s) => s.phase !== 'starting' && s.phase !== 'connecting', RECRUIT_TIMEOUT_MS);
+    const recruiting = await pollUntil(tabs[0] as Tab, () => tabs, heap, (s) => s.phase !== 'starting' && s.phase !== 'connecting', RECRUIT_TIMEOUT_MS);
     if (recruiting.outcome === 'ok') {
       for (let i = 1; i < GROUPS.length; i++) {
         const script = spec.shimmedTabs.includes(i) ? shim : null;
@@ -180,8 +159,8 @@ async function runSwarm(ctx: SuiteContext, spec: MethodSpec, epochs: number, tim
       }
     }
     const coord = tabs[0] as Tab;
-    const end = recruiting.outcome === 'ok' ? await pollUntil(coord, tabs, heap, (s) => s.phase === 'done', timeoutMs) : recruiting;
-    if (end.outcome === 'ok') for (const t of tabs.slice(1)) await pollUntil(t, [], heap, (s) => s.phase === 'done', WORKER_DONE_TIMEOUT_MS);
+    const end = recruiting.outcome === 'ok' ? await pollUntil(coord, () => tabs, heap, (s) => s.phase === 'done', timeoutMs) : recruiting;
+    if (end.outcome === 'ok') for (const t of tabs.slice(1)) await pollUntil(t, () => [], heap, (s) => s.phase === 'done', WORKER_DONE_TIMEOUT_MS);
     const benchSeconds = (performance.now() - t0) / 1000;
     const statuses = await Promise.all(tabs.map((t) => readStatus(t)));
     const shims = await Promise.all(tabs.map((t, i) => (spec.shimmedTabs.includes(i) ? readShim(t) : Promise.resolve(null))));

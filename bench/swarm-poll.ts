@@ -1,0 +1,32 @@
+/**
+ * What every swarm suite does with its tabs: build an app URL from parameters, read `window.swarm.status()`
+ * and poll one tab until a condition holds (sampling every tab's heap on the way).
+ */
+import type { SwarmStatus } from '../src/ui/snapshot.ts';
+import type { HeapTracker, Tab } from './browser-driver.ts';
+
+/** The README's status poll cadence for automation. */
+export const POLL_MS = 500;
+
+/** URL parameters of the app (README, "URL parameters"). */
+export type Query = Readonly<Record<string, string | number>>;
+
+export const urlOf = (base: string, q: Query): string => `${base}/?${new URLSearchParams(Object.entries(q).map(([k, v]) => [k, String(v)])).toString()}`;
+
+/** The tab's status, or null while the app has not booted (or the page is gone). */
+export const readStatus = (tab: Tab): Promise<SwarmStatus | null> =>
+  tab.page.evaluate(() => (typeof window.swarm === 'undefined' ? null : window.swarm.status())).catch(() => null);
+
+/** Polls `tab` (sampling the heap of every tab `tabs()` lists) until `pred` holds, it fails, or time runs out. */
+export async function pollUntil(tab: Tab, tabs: () => readonly Tab[], heap: HeapTracker, pred: (s: SwarmStatus) => boolean, timeoutMs: number): Promise<{ status: SwarmStatus | null; outcome: 'ok' | 'failed' | 'timeout' }> {
+  const deadline = Date.now() + timeoutMs;
+  let last: SwarmStatus | null = null;
+  while (Date.now() < deadline) {
+    last = (await readStatus(tab)) ?? last;
+    await heap.sample(tabs());
+    if (last !== null && pred(last)) return { status: last, outcome: 'ok' };
+    if (last?.phase === 'failed') return { status: last, outcome: 'failed' };
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  return { status: last, outcome: 'timeout' };
+}
