@@ -183,7 +183,7 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     return done(next, out); // becomes active when the current step completes (see completeStep)
   }
 
-  function onGradients(s: CoordinatorState, from: PeerId, m: GradientsMsg): Out {
+  function onGradients(s: CoordinatorState, from: PeerId, m: GradientsMsg, now: number): Out {
     const p = s.pending;
     if (s.phase !== 'training' || p === null || m.runId !== s.config.runId || m.step !== p.step) {
       return done(s, [log('warn', `ignored stale gradients from ${from} (step ${m.step})`)]);
@@ -192,17 +192,17 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
       return done(s, [log('warn', `ignored unexpected or duplicate gradients from ${from}`)]);
     }
     const sizesOk = m.grads.length === ctx.paramSizes.length && m.grads.every((g, i) => g.dtype === 'float32' && g.data.length === ctx.paramSizes[i]);
-    if (!sizesOk || m.count <= 0) return evict(s, from, 'gradient shapes do not match the model');
+    if (!sizesOk || m.count <= 0) return evict(s, from, 'gradient shapes do not match the model', now);
     const grads = m.grads.map((g) => g.data as Float32Array);
     const received = { ...p.received, [from]: { count: m.count, lossSum: m.lossSum, grads } };
-    return maybeComplete({ ...s, pending: { ...p, received } }, 0);
+    return maybeComplete({ ...s, pending: { ...p, received } }, now);
   }
 
-  function onFederated(s: CoordinatorState, from: PeerId, verdict: FederatedVerdict | DasoVerdict): Out {
+  function onFederated(s: CoordinatorState, from: PeerId, verdict: FederatedVerdict | DasoVerdict, now: number): Out {
     switch (verdict.kind) {
       case 'ok': return done(verdict.out.state, verdict.out.commands);
       case 'ignore': return done(s, [log('warn', verdict.reason)]);
-      case 'evict': return evict(s, from, verdict.reason);
+      case 'evict': return evict(s, from, verdict.reason, now);
       default: return assertNever(verdict);
     }
   }
@@ -268,7 +268,7 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     return done(out.state, [...extra, log('warn', `${id} left: ${why}`), ...out.commands]);
   }
 
-  function evict(s: CoordinatorState, id: PeerId, why: string, now = 0): Out {
+  function evict(s: CoordinatorState, id: PeerId, why: string, now: number): Out {
     return removeMember(s, id, why, [send(id, { type: 'error', code: 'evicted', detail: why }), { type: 'disconnect', peer: id, reason: why }], now);
   }
 
@@ -306,12 +306,12 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     const seen: CoordinatorState = m ? { ...s, members: { ...s.members, [from]: { ...m, lastSeen: now } } } : s;
     if (msg.type === 'hello') return onHello(seen, from, msg, now);
     if (!m) return done(s, [send(from, { type: 'error', code: 'not-joined', detail: 'send hello first' }), { type: 'disconnect', peer: from, reason: `${msg.type} before hello` }]);
-    if (msg.type === 'daso-epoch') return onFederated(seen, from, acceptDasoEpoch(seen, dasoCtx, from, msg));
+    if (msg.type === 'daso-epoch') return onFederated(seen, from, acceptDasoEpoch(seen, dasoCtx, from, msg), now);
     const federated = onFederatedMessage(seen, fed(seen), from, msg, now);
-    if (federated !== null) return onFederated(seen, from, federated);
+    if (federated !== null) return onFederated(seen, from, federated, now);
     switch (msg.type) {
       case 'heartbeat': return done(seen);
-      case 'gradients': return onGradients(seen, from, msg);
+      case 'gradients': return onGradients(seen, from, msg, now);
       case 'error':
         // A worker that cannot compute any more is out of the run: drop it so the step completes without it.
         if (msg.code === 'compute-failed') return removeMember(seen, from, `it failed: ${msg.detail}`, [{ type: 'disconnect', peer: from, reason: 'compute failed' }], now);
