@@ -23,10 +23,12 @@ import { packedLength } from '../../core/analytic/packed-symmetric.ts';
 import { scaledGamma, solveRidge } from '../../core/analytic/ridge.ts';
 import type { PeerId } from '../../core/ids.ts';
 import type { LayerStatsMsg } from '../../protocol/messages.ts';
+import { f64, u8 } from '../../protocol/wire-tensor.ts';
 import type { AnalyticPlan } from '../analytic-plan.ts';
 import { layerCount, layerShape, solveAnalyticLayer } from '../analytic-plan.ts';
 import { log, send, type CommonCommand } from '../commands.ts';
 import { PUBLIC_KEY_BYTES } from '../../protocol/validate-federated.ts';
+import { failRun } from './client-reports.ts';
 import type { AnalyticRound, CoordinatorState } from './state.ts';
 
 /** The commands this flow emits: a subset of the coordinator's commands. */
@@ -71,19 +73,18 @@ export function progress(s: CoordinatorState, phase: string): AnalyticCommand[] 
   );
 }
 
-const float64 = (shape: number[], data: Float64Array) => ({ dtype: 'float64' as const, shape, data });
 
 /** Sends `layer-request` for the next unsolved layer to every host (with the roster in masked runs). */
 export function requestLayer(s: CoordinatorState, plan: AnalyticPlan, solved: AnalyticRound['solved']): AnalyticOut {
   const layer = solved.length;
   const ids = hostIds(s);
   const groups = groupsOf(s, plan, layer);
-  const weights = solved.map((l) => float64([l.features + 1, l.dOut], l.w));
+  const weights = solved.map((l) => f64([l.features + 1, l.dOut], l.w));
   const masking = s.masking === null ? null : { ...s.masking, roster: ids, ringSum: null, dropped: [], awaitingReveal: [] };
   const roster = masking === null ? [] : ids;
   const keys = new Uint8Array(roster.length * PUBLIC_KEY_BYTES);
   roster.forEach((id, i) => { keys.set(masking?.keys[id] ?? new Uint8Array(PUBLIC_KEY_BYTES), i * PUBLIC_KEY_BYTES); });
-  const rosterKeys = { dtype: 'uint8' as const, shape: [roster.length, PUBLIC_KEY_BYTES], data: keys };
+  const rosterKeys = u8([roster.length, PUBLIC_KEY_BYTES], keys);
   const sums = Array.from({ length: groups }, () => emptySum(plan, layer));
   const analytic: AnalyticRound = { layer, solved, expected: ids, received: [], sums };
   const note = log('info', `layer ${layer + 1}/${layerCount(plan)}: collecting ${masking ? 'masked ' : ''}statistics from ${ids.length} tabs${groups > 1 ? ` in ${groups} client groups` : ''}`);
@@ -94,12 +95,6 @@ export function requestLayer(s: CoordinatorState, plan: AnalyticPlan, solved: An
 /** Starts an analytic run on the hosts (the reducer has planned the clients and sent the assigns). */
 export function startAnalytic(s: CoordinatorState, plan: AnalyticPlan): AnalyticOut {
   return requestLayer(s, plan, []);
-}
-
-export function failRun(s: CoordinatorState, reason: string): AnalyticOut {
-  const fin: CoordinatorState = { ...s, phase: 'failed', failure: reason };
-  const doneMsgs = Object.values(s.members).filter((m) => !m.excluded).map((m) => send(m.id, { type: 'done', runId: s.config.runId, ok: false, reason }));
-  return { state: fin, commands: [log('error', reason), ...doneMsgs, { type: 'finished', ok: false, reason }] };
 }
 
 export function addInto(sum: GramStats, c: GramStats): GramStats {
@@ -177,8 +172,8 @@ export function advanceAnalytic(s: CoordinatorState, plan: AnalyticPlan): Analyt
     analytic: { ...r, layer: layers.length, solved: layers, expected: [], received: [] },
   };
   const dIn = solved.value.features + 1;
-  const headsTensor = float64([heads.length, dIn, solved.value.dOut], concat(heads));
-  const weights = layers.map((l) => float64([l.features + 1, l.dOut], l.w));
+  const headsTensor = f64([heads.length, dIn, solved.value.dOut], concat(heads));
+  const weights = layers.map((l) => f64([l.features + 1, l.dOut], l.w));
   const personalize = hosts.map((id) => send(id, { type: 'personalize', runId: s.config.runId, weights, groupHeads: headsTensor }));
   return { state: fin, commands: [note, { type: 'evaluate', step: layers.length }, ...personalize, ...progress(fin, 'evaluating-final')] };
 }

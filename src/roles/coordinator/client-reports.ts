@@ -1,5 +1,5 @@
 /**
- * The end of a federated run: each host answers `client-report` (per hosted client: local test accuracy
+ * The end of a federated run, failed (`failRun`) or done: each host answers `client-report` (per hosted client: local test accuracy
  * under the global model and, for pFedACnnL, under its personal model), and the run is done when the final
  * evaluation and every remaining host's report are in. Shared by the analytic and the FedAvg flows.
  */
@@ -38,6 +38,13 @@ export function acceptClientReport(s: CoordinatorState, from: PeerId, m: ClientR
   }
   const next: CoordinatorState = { ...s, clientReports: reports, awaitingReports: s.awaitingReports.filter((id) => id !== from) };
   return { kind: 'ok', out: maybeFinish(next, now) };
+}
+
+/** Ends a federated run as failed: every member is told why (shared by the analytic, masked and FedAvg flows). */
+export function failRun(s: CoordinatorState, reason: string): ReportOut {
+  const fin: CoordinatorState = { ...s, phase: 'failed', failure: reason };
+  const doneMsgs = Object.values(s.members).filter((m) => !m.excluded).map((m) => send(m.id, { type: 'done', runId: s.config.runId, ok: false, reason }));
+  return { state: fin, commands: [log('error', reason), ...doneMsgs, { type: 'finished', ok: false, reason }] };
 }
 
 /** Mean of the reported clients' local accuracies, weighted equally per client (NaN when none reported). */

@@ -19,6 +19,7 @@ import type { FedAvgUpdateMsg } from '../../protocol/messages.ts';
 import { f32 } from '../../protocol/wire-tensor.ts';
 import { log, send, type CommonCommand } from '../commands.ts';
 import { hostIds } from './analytic-reducer.ts';
+import { failRun } from './client-reports.ts';
 import type { CoordinatorState, FedAvgRound, StepContribution } from './state.ts';
 
 /** The commands this flow emits: a subset of the coordinator's commands. */
@@ -47,12 +48,6 @@ function progress(s: CoordinatorState, phase: string): FedAvgCommand[] {
   return Object.values(s.members).filter((m) => !m.excluded).map((m) =>
     send(m.id, { type: 'progress', runId: s.config.runId, phase, epoch: s.epoch, step: s.step, loss: finiteOrNull(s.loss), testAccuracy: finiteOrNull(s.testAccuracy) }),
   );
-}
-
-function failRun(s: CoordinatorState, reason: string): FedAvgOut {
-  const fin: CoordinatorState = { ...s, phase: 'failed', failure: reason };
-  const doneMsgs = Object.values(s.members).filter((m) => !m.excluded).map((m) => send(m.id, { type: 'done', runId: s.config.runId, ok: false, reason }));
-  return { state: fin, commands: [log('error', reason), ...doneMsgs, { type: 'finished', ok: false, reason }] };
 }
 
 /**

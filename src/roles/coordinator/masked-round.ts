@@ -28,7 +28,8 @@ import type { AnalyticPlan } from '../analytic-plan.ts';
 import { layerShape } from '../analytic-plan.ts';
 import { log, send } from '../commands.ts';
 import { maskLabel } from '../federated-plan.ts';
-import { advanceAnalytic, failRun, hostIds, requestLayer, startAnalytic, type AnalyticOut, type StatsVerdict } from './analytic-reducer.ts';
+import { advanceAnalytic, hostIds, requestLayer, startAnalytic, type AnalyticOut, type StatsVerdict } from './analytic-reducer.ts';
+import { failRun } from './client-reports.ts';
 import type { CoordinatorState, MaskingState } from './state.ts';
 
 const none = (state: CoordinatorState): AnalyticOut => ({ state, commands: [] });
