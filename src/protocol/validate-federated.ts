@@ -5,6 +5,7 @@
  * (which check finiteness, ring membership and shapes against the model they know) except where a rule
  * is cheap and structural (offsets, group numbers, key lengths).
  */
+import { PAIR_KEY_BYTES } from '../core/analytic/keyed-masking.ts';
 import type * as M from './messages.ts';
 import { CLIENT_REPORT_COLUMNS } from './messages.ts';
 import type { Fields } from './validate-fields.ts';
@@ -28,8 +29,8 @@ export const MAX_CLIENTS = 1000;
 export const MAX_ROSTER = 256;
 /** ECDH P-256 public key, uncompressed point: 0x04 ‖ x ‖ y. */
 export const PUBLIC_KEY_BYTES = 65;
-/** A pairwise mask key (HKDF-SHA256 output). */
-export const PAIR_KEY_BYTES = 32;
+/** A pairwise mask key (HKDF-SHA256 output, a ChaCha20 key): defined with the masks in the core. */
+export { PAIR_KEY_BYTES };
 /** Largest masked vector: G groups of [count, packed A, B] at the largest layer would exceed the frame cap, so bound by it. */
 export const MAX_RING_LENGTH = 8_388_608; // 64 MiB of float64
 

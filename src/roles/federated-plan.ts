@@ -11,6 +11,7 @@ import { groupClients, labelHistogram } from '../core/analytic/personalize.ts';
 import { partition, proportionalSizes } from '../core/data/partition.ts';
 import type { PeerId } from '../core/ids.ts';
 import type { AssignMsg, RunConfig } from '../protocol/messages.ts';
+import { i32 } from '../protocol/wire-tensor.ts';
 
 /** One federated client of a run. */
 export interface ClientPlan {
@@ -68,7 +69,7 @@ export function assignFor(config: RunConfig, clients: readonly ClientPlan[], hos
   mine.forEach((c, i) => { offsets[i + 1] = (offsets[i] ?? 0) + c.indices.length; });
   const indices = new Int32Array(offsets[mine.length] ?? 0);
   mine.forEach((c, i) => { indices.set(c.indices, offsets[i] ?? 0); });
-  const int32 = (data: Int32Array) => ({ dtype: 'int32' as const, shape: [data.length], data });
+  const int32 = (data: Int32Array) => i32([data.length], data);
   return {
     type: 'assign', config, indices: int32(indices), offsets: int32(offsets),
     clientIds: int32(Int32Array.from(mine, (c) => c.id)), clientGroups: int32(Int32Array.from(mine, (c) => c.group)),
@@ -77,7 +78,7 @@ export function assignFor(config: RunConfig, clients: readonly ClientPlan[], hos
 
 /** A 'dp' run's assign: one "client", the tab's whole partition. */
 export function singleAssign(config: RunConfig, indices: Int32Array): AssignMsg {
-  const int32 = (data: Int32Array) => ({ dtype: 'int32' as const, shape: [data.length], data });
+  const int32 = (data: Int32Array) => i32([data.length], data);
   return { type: 'assign', config, indices: int32(indices), offsets: int32(Int32Array.of(0, indices.length)), clientIds: int32(Int32Array.of(0)), clientGroups: int32(Int32Array.of(0)) };
 }
 

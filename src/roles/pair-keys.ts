@@ -20,10 +20,11 @@
 import { err, ok } from '../core/result.ts';
 import type { Result } from '../core/result.ts';
 
-/** Bytes of an uncompressed P-256 public key: 0x04, then X and Y, 32 bytes each. */
-export const PUBLIC_KEY_BYTES = 65;
-/** Bytes of a derived pair key (a ChaCha20 key). */
-export const PAIR_KEY_BYTES = 32;
+import { PAIR_KEY_BYTES } from '../core/analytic/keyed-masking.ts';
+import { PUBLIC_KEY_BYTES } from '../protocol/validate-federated.ts';
+
+// The wire sizes (65-byte uncompressed P-256 point, 32-byte pair key) are the protocol's and the core's.
+export { PAIR_KEY_BYTES, PUBLIC_KEY_BYTES };
 /** HKDF info string: binds derived keys to this one purpose. */
 export const PAIR_KEY_INFO = 'swarm/mask-pair';
 /** SEC 1 prefix byte of an uncompressed point. */

@@ -9,6 +9,8 @@ import { assertNever } from '../../core/result.ts';
 import { PROTOCOL_VERSION } from '../../protocol/version.ts';
 import type { AssignMsg, DeviceInfo, Message, RunConfig, StartMsg } from '../../protocol/messages.ts';
 import { CLIENT_REPORT_COLUMNS } from '../../protocol/messages.ts';
+import { PAIR_KEY_BYTES } from '../../protocol/validate-federated.ts';
+import { f32, f64, i32, u8 } from '../../protocol/wire-tensor.ts';
 import type { DasoGlobalMsg, DasoGradsMsg, DasoParamsMsg, DasoPlanMsg, DasoScheduleMsg, LayerStatsMsg } from '../../protocol/messages.ts';
 
 /** The DASO messages a worker hands to its runner. */
@@ -193,7 +195,7 @@ export function createWorkerReducer(ctx: WorkerContext) {
       }
       case 'gradients-ready': {
         if (s.config === null || e.step !== s.working) return done(s, [log('warn', `gradients for step ${e.step} dropped`)]);
-        const grads = e.grads.map((g) => ({ dtype: 'float32' as const, shape: [g.length], data: g }));
+        const grads = e.grads.map((g) => f32([g.length], g));
         return done({ ...s, working: null }, [
           send(s.coordinator, { type: 'gradients', runId: s.config.runId, step: e.step, count: e.count, lossSum: e.lossSum, grads }),
         ]);
@@ -204,20 +206,20 @@ export function createWorkerReducer(ctx: WorkerContext) {
       }
       case 'masked-stats-ready': {
         if (s.config === null || e.layer !== s.working) return done(s, [log('warn', `masked statistics of layer ${e.layer} dropped`)]);
-        return done({ ...s, working: null }, [send(s.coordinator, { type: 'masked-stats', runId: s.config.runId, layer: e.layer, ring: { dtype: 'float64', shape: [e.ring.length], data: e.ring } })]);
+        return done({ ...s, working: null }, [send(s.coordinator, { type: 'masked-stats', runId: s.config.runId, layer: e.layer, ring: f64([e.ring.length], e.ring) })]);
       }
       case 'mask-key-ready':
         if (s.config === null) return done(s);
-        return done(s, [send(s.coordinator, { type: 'mask-key', runId: s.config.runId, publicKey: { dtype: 'uint8', shape: [e.publicKey.length], data: e.publicKey } })]);
+        return done(s, [send(s.coordinator, { type: 'mask-key', runId: s.config.runId, publicKey: u8([e.publicKey.length], e.publicKey) })]);
       case 'keys-revealed':
         if (s.config === null) return done(s);
-        return done(s, [send(s.coordinator, { type: 'mask-reveal', runId: s.config.runId, layer: e.layer, dropped: e.dropped, keys: { dtype: 'uint8', shape: [e.dropped.length, 32], data: e.keys } })]);
+        return done(s, [send(s.coordinator, { type: 'mask-reveal', runId: s.config.runId, layer: e.layer, dropped: e.dropped, keys: u8([e.dropped.length, PAIR_KEY_BYTES], e.keys) })]);
       case 'client-report-ready':
         if (s.config === null) return done(s);
-        return done(s, [send(s.coordinator, { type: 'client-report', runId: s.config.runId, clients: { dtype: 'float64', shape: [e.rows.length / CLIENT_REPORT_COLUMNS, CLIENT_REPORT_COLUMNS], data: e.rows } })]);
+        return done(s, [send(s.coordinator, { type: 'client-report', runId: s.config.runId, clients: f64([e.rows.length / CLIENT_REPORT_COLUMNS, CLIENT_REPORT_COLUMNS], e.rows) })]);
       case 'fedavg-ready': {
         if (s.config === null || e.round !== s.working) return done(s, [log('warn', `FedAvg round ${e.round} result dropped`)]);
-        const params = e.params.map((p) => ({ dtype: 'float32' as const, shape: [p.length], data: p }));
+        const params = e.params.map((p) => f32([p.length], p));
         return done({ ...s, working: null }, [send(s.coordinator, { type: 'fedavg-update', runId: s.config.runId, round: e.round, count: e.count, lossSum: e.lossSum, params })]);
       }
       case 'job-failed':
@@ -240,8 +242,8 @@ export function layerStatsMessage(runId: string, layer: number, stats: readonly 
   stats.forEach((st, g) => { a.set(st.aUpper, g * p); b.set(st.b, g * q); });
   return {
     type: 'layer-stats', runId, layer,
-    counts: { dtype: 'int32', shape: [stats.length], data: Int32Array.from(stats, (st) => st.count) },
-    a: { dtype: 'float64', shape: [stats.length, p], data: a },
-    b: { dtype: 'float64', shape: [stats.length, first?.dIn ?? 0, first?.dOut ?? 0], data: b },
+    counts: i32([stats.length], Int32Array.from(stats, (st) => st.count)),
+    a: f64([stats.length, p], a),
+    b: f64([stats.length, first?.dIn ?? 0, first?.dOut ?? 0], b),
   };
 }

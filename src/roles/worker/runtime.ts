@@ -12,7 +12,7 @@ import type { Transport } from '../../transport/transport.ts';
 import { analyticPlan, layerCount, weightsFit } from '../analytic-plan.ts';
 import { maskLabel } from '../federated-plan.ts';
 import { createMaskKeyPair, derivePairKey, type MaskKeyPair } from '../pair-keys.ts';
-import { PUBLIC_KEY_BYTES } from '../../protocol/validate-federated.ts';
+import { PAIR_KEY_BYTES, PUBLIC_KEY_BYTES } from '../../protocol/validate-federated.ts';
 import { RoleHost } from '../role-host.ts';
 import { accumulateLayer, clientReports, maskLayerSums } from './analytic-jobs.ts';
 import { hostedClients, localAccuracies, runFedAvgRound, type HostedClient } from './fedavg-job.ts';
@@ -205,11 +205,11 @@ export class WorkerRuntime {
 
   /** Reveals the pair keys with dropped roster members (only those this tab actually derived). */
   private async revealKeys(layer: number, dropped: readonly string[]): Promise<void> {
-    const keys = new Uint8Array(dropped.length * 32);
+    const keys = new Uint8Array(dropped.length * PAIR_KEY_BYTES);
     for (const [i, peer] of dropped.entries()) {
       const key = this.pairKeys.get(peer);
       if (key === undefined) throw new Error(`asked to reveal a mask key with ${peer}, which was not in this tab's roster`);
-      keys.set(key, i * 32);
+      keys.set(key, i * PAIR_KEY_BYTES);
     }
     await Promise.resolve();
     this.host.dispatch({ type: 'keys-revealed', layer, dropped, keys, now: this.host.now() });
