@@ -8,7 +8,7 @@ import { accuracy, argmaxRows } from '../../core/analytic/dense.ts';
 import { forwardAnalytic } from '../../core/analytic/fedacnnl.ts';
 import type { AnalyticModel } from '../../core/analytic/fedacnnl.ts';
 import type { GramStats } from '../../core/analytic/gram-stats.ts';
-import { gramToVector } from '../../core/analytic/gram.ts';
+import { gramToVector, sumGramStats } from '../../core/analytic/gram.ts';
 import { maskWithKeys } from '../../core/analytic/keyed-masking.ts';
 import { chooseLambda } from '../../core/analytic/personalize.ts';
 import { meanDiagonal, scaledGamma } from '../../core/analytic/ridge.ts';
@@ -18,7 +18,7 @@ import { err, ok } from '../../core/result.ts';
 import type { Result } from '../../core/result.ts';
 import { CLIENT_REPORT_COLUMNS } from '../../protocol/messages.ts';
 import type { AnalyticPlan } from '../analytic-plan.ts';
-import { ANALYTIC_CHUNK_ROWS, layerAccumulator, layerCount, modelFromWeights } from '../analytic-plan.ts';
+import { ANALYTIC_CHUNK_ROWS, layerAccumulator, layerCount, layerShape, modelFromWeights } from '../analytic-plan.ts';
 import type { HostedClient } from './fedavg-job.ts';
 
 /** Per-group sums of one layer, and (pFedACnnL's head) each client's own statistics. */
@@ -41,20 +41,26 @@ export async function accumulateLayer(init: {
   train: Split; keepPerClient: boolean; pause: () => Promise<void>;
 }): Promise<LayerSums> {
   const { plan, layer, weights, clients, train } = init;
-  const groupAcc = Array.from({ length: Math.max(1, init.groups) }, () => layerAccumulator(plan, layer, weights));
-  const perClient = new Map<number, GramStats>();
+  const groups = Math.max(1, init.groups);
+  // One pass per client (each row forwarded once); the group sums add the clients' sums.
+  const own = new Map<number, GramStats>();
   for (const c of clients) {
-    const own = init.keepPerClient ? layerAccumulator(plan, layer, weights) : null;
-    const acc = groupAcc[c.group < groupAcc.length ? c.group : 0] ?? groupAcc[0];
+    const acc = layerAccumulator(plan, layer, weights);
     for (let start = 0; start < c.rows.train.length; start += ANALYTIC_CHUNK_ROWS) {
       const { x, y, count } = rowsOf(train, c.rows.train, start, ANALYTIC_CHUNK_ROWS);
-      acc?.add(x, count, y);
-      own?.add(x, count, y);
+      acc.add(x, count, y);
       await init.pause();
     }
-    if (own) perClient.set(c.id, own.stats());
+    own.set(c.id, acc.stats());
   }
-  return { groups: groupAcc.map((a) => a.stats()), perClient };
+  const shape = layerShape(plan, layer);
+  const sums = Array.from({ length: groups }, (_, g) => {
+    const members = clients.filter((c) => (c.group < groups ? c.group : 0) === g).flatMap((c) => own.get(c.id) ?? []);
+    const sum = sumGramStats(shape, members);
+    if (!sum.ok) throw new Error(`cannot sum this tab's statistics: ${sum.error.message}`); // our own sums: a bug, not bad input
+    return sum.value;
+  });
+  return { groups: sums, perClient: init.keepPerClient ? own : new Map() };
 }
 
 /** The G group sums as one masked ring vector: [count, A, B] per group, masked with every roster pair key. */
