@@ -102,6 +102,14 @@ const FIXTURES: { readonly [K in MessageType]: MessageOf<K> } = {
   'daso-global': { type: 'daso-global', runId: 'run-1', syncId: 128, wire: 'bf16', params: u16([3], Uint16Array.of(0x3f80, 0x4049, 0x7fc0)) },
   'daso-params': { type: 'daso-params', runId: 'run-1', step: 129, params: f32([3], Float32Array.of(1, 3.140625, -0)) },
   'daso-epoch': { type: 'daso-epoch', runId: 'run-1', epoch: 2, count: 2000, lossSum: 812.5, params: f32([0], new Float32Array(0)) },
+  'shard-plan': {
+    type: 'shard-plan', runId: 'run-1', epoch: 1, owners: ['w1', 'w2'], sizes: i32([2], Int32Array.of(50_944, 50_826)), base: 'adam',
+    learningRate: 1e-3, newtonRate: 0.01, clip: 1, decay: 0.9, eigenvalueShift: 0, extrapolationSigma: 5e-9, damping: 0.001,
+  },
+  'shard-op': { type: 'shard-op', runId: 'run-1', planEpoch: 1, seq: 77, op: 'form-ritz', arg: 0, values: f64([2, 3], Float64Array.of(1, 0.5, -0.25, 0, 1, 1e-300)), vector: f32([0], new Float32Array(0)) },
+  'shard-reply': { type: 'shard-reply', runId: 'run-1', seq: 77, values: f64([2], Float64Array.of(0.75, 2)), vector: f32([2], Float32Array.of(0.5, -1)), heldFloats: 2_048_000, error: '' },
+  'curvature-request': { type: 'curvature-request', runId: 'run-1', seq: 9, kind: 'hvp', seed: 123, rows: 128, vector: f32([3], Float32Array.of(0.6, 0, -0.8)) },
+  'curvature-reply': { type: 'curvature-reply', runId: 'run-1', seq: 9, count: 128, vector: f32([3], Float32Array.of(1, 2, 3)), factors: [f64([3], Float64Array.of(4, 2, 5))], error: '' },
 };
 const ALL: readonly Message[] = Object.values(FIXTURES);
 
@@ -161,7 +169,7 @@ describe('golden bytes', () => {
   it('writes the header byte by byte as docs/PROTOCOL.md says', () => {
     const bytes = encodeMessage(FIXTURES.heartbeat);
     // magic 'SWRM' | version 2 | type 4 (heartbeat) | flags 0 | metadata length 62 (u32 LE) | 0 sections | reserved 0
-    expect(hex(bytes.subarray(0, HEADER_BYTES))).toMatchInlineSnapshot(`"53 57 52 4d 04 04 00 00 3e 00 00 00 00 00 00 00"`);
+    expect(hex(bytes.subarray(0, HEADER_BYTES))).toMatchInlineSnapshot(`"53 57 52 4d 05 04 00 00 3e 00 00 00 00 00 00 00"`);
     const meta = '{"message":{"type":"heartbeat","sentAt":1234.5},"sections":[]}';
     expect(new TextDecoder().decode(bytes.subarray(HEADER_BYTES, HEADER_BYTES + 62))).toBe(meta);
     expect(Array.from(bytes.subarray(HEADER_BYTES + 62))).toEqual([0, 0]); // zero padding to 80
@@ -173,7 +181,7 @@ describe('golden bytes', () => {
     // to offset 184; then the float32 section [1, -2] little-endian: 00 00 80 3f, 00 00 00 c0
     const m: Message = { type: 'update', runId: 'r', step: 1, epoch: 0, nextBatchSize: 2, grads: [f32([2], Float32Array.of(1, -2))] };
     expect(hexRows(encodeMessage(m))).toMatchInlineSnapshot(`
-      "53 57 52 4d 04 08 00 00 a5 00 00 00 01 00 00 00
+      "53 57 52 4d 05 08 00 00 a5 00 00 00 01 00 00 00
       7b 22 6d 65 73 73 61 67 65 22 3a 7b 22 74 79 70
       65 22 3a 22 75 70 64 61 74 65 22 2c 22 72 75 6e
       49 64 22 3a 22 72 22 2c 22 73 74 65 70 22 3a 31

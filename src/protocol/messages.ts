@@ -7,6 +7,7 @@
  */
 import type { WireTensor } from './wire-tensor.ts';
 import type { DasoEpochMsg, DasoGlobalMsg, DasoGradsMsg, DasoParamsMsg, DasoPlanMsg, DasoScheduleMsg } from './messages-daso.ts';
+import type { CurvatureReplyMsg, CurvatureRequestMsg, ShardOpMsg, ShardPlanMsg, ShardReplyMsg } from './messages-second-order.ts';
 
 export type Role = 'coordinator' | 'worker';
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
@@ -20,9 +21,11 @@ export type PartitionScheme = 'iid' | 'dirichlet' | 'labels';
  * plus analytic personalisation per client (docs/math/analytic.md); 'fedavg': federated averaging, the
  * gradient-based baseline of the analytic methods (local epochs of SGD per client, weighted average per round);
  * 'daso': hierarchical data-parallel training in device groups with selective asynchronous global syncs
- * (ALGORITHMS.md section 3, docs/decisions/0005-daso-runtime-plan.md).
+ * (ALGORITHMS.md section 3, docs/decisions/0005-daso-runtime-plan.md); 'dho2': data-parallel gradients with a
+ * FOSI update whose curvature state is sharded over the tabs (ALGORITHMS.md section 2,
+ * docs/decisions/0006-dho2-runtime.md); 'kfac': distributed K-FAC, each layer's factor inverses on one tab.
  */
-export type Algo = 'dp' | 'fedacnnl' | 'pfedacnnl' | 'fedavg' | 'daso';
+export type Algo = 'dp' | 'fedacnnl' | 'pfedacnnl' | 'fedavg' | 'daso' | 'dho2' | 'kfac';
 
 /** What a tab measured about itself; sent in `hello` and shown on the dashboard. */
 export interface DeviceInfo {
@@ -339,11 +342,19 @@ export type Message =
   | DasoGradsMsg
   | DasoGlobalMsg
   | DasoParamsMsg
-  | DasoEpochMsg;
+  | DasoEpochMsg
+  | ShardPlanMsg
+  | ShardOpMsg
+  | ShardReplyMsg
+  | CurvatureRequestMsg
+  | CurvatureReplyMsg;
 
 export type {
   DasoEpochMsg, DasoGlobalMsg, DasoGradsMsg, DasoParamsMsg, DasoPhaseName, DasoPlanMsg, DasoScheduleMsg, DasoWire,
 } from './messages-daso.ts';
+export type {
+  BaseKind, CurvatureKind, CurvatureReplyMsg, CurvatureRequestMsg, ShardOpMsg, ShardOpName, ShardPlanMsg, ShardReplyMsg,
+} from './messages-second-order.ts';
 
 /** Columns of `client-report.clients` (see ClientReportMsg). */
 export const CLIENT_REPORT_COLUMNS = 6;

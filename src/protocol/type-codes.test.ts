@@ -32,6 +32,11 @@ describe('TYPE_CODES', () => {
       'daso-global': 25,
       'daso-params': 26,
       'daso-epoch': 27,
+      'shard-plan': 28,
+      'shard-op': 29,
+      'shard-reply': 30,
+      'curvature-request': 31,
+      'curvature-reply': 32,
     });
     expect(Object.isFrozen(TYPE_CODES)).toBe(true);
   });
@@ -47,7 +52,7 @@ describe('TYPE_CODES', () => {
       expect(messageTypeOf(typeCodeOf(type))).toBe(type);
     }
     expect(messageTypeOf(0)).toBeUndefined();
-    expect(messageTypeOf(28)).toBeUndefined();
+    expect(messageTypeOf(33)).toBeUndefined();
     expect(messageTypeOf(1.5)).toBeUndefined();
   });
 

@@ -40,6 +40,11 @@ export const TYPE_CODES = Object.freeze({
   'daso-global': 25,
   'daso-params': 26,
   'daso-epoch': 27,
+  'shard-plan': 28,
+  'shard-op': 29,
+  'shard-reply': 30,
+  'curvature-request': 31,
+  'curvature-reply': 32,
 } as const satisfies Record<MessageType, number>);
 
 /** A wire code that names a message type in this protocol version. */

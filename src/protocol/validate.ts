@@ -22,6 +22,7 @@ import {
   parseLayerStats, parseMaskedStats, parseMaskKey, parseMaskReveal, parsePersonalize, parseUnmaskRequest,
 } from './validate-federated.ts';
 import type { WireTensor } from './wire-tensor.ts';
+import { parseCurvatureReply, parseCurvatureRequest, parseShardOp, parseShardPlan, parseShardReply } from './validate-second-order.ts';
 import { parseDasoEpoch, parseDasoGlobal, parseDasoGrads, parseDasoParams, parseDasoPlan, parseDasoSchedule, parseGroupHints } from './validate-daso.ts';
 
 export { MAX_SHORT_STRING_CHARS } from './validate-fields.ts';
@@ -43,7 +44,7 @@ const DATASETS: Readonly<Record<M.DatasetName, true>> = { mnist: true, 'fashion-
 const MODELS: Readonly<Record<M.ModelName, true>> = { mlp: true, cnn: true };
 const OPTIMIZERS: Readonly<Record<M.OptimizerName, true>> = { adam: true, 'sgd-momentum': true, sgd: true };
 const PARTITIONS: Readonly<Record<M.PartitionScheme, true>> = { iid: true, dirichlet: true, labels: true };
-const ALGOS: Readonly<Record<M.Algo, true>> = { dp: true, fedacnnl: true, pfedacnnl: true, fedavg: true, daso: true };
+const ALGOS: Readonly<Record<M.Algo, true>> = { dp: true, fedacnnl: true, pfedacnnl: true, fedavg: true, daso: true, dho2: true, kfac: true };
 const REASONS: Readonly<Record<M.IncompatibilityReason, true>> = { 'peer-too-old': true, 'peer-too-new': true, 'wrong-room': true, 'not-coordinator': true };
 function parseDevice(f: Fields): M.DeviceInfo {
   const device: M.DeviceInfo = {
@@ -192,6 +193,11 @@ const PARSERS: { readonly [K in M.MessageType]: (f: Fields) => M.MessageOf<K> } 
   'daso-params': parseDasoParams,
   // An epoch's sample count is bounded by the training split (MAX_DIM rows).
   'daso-epoch': (f) => parseDasoEpoch(f, MAX_DIM),
+  'shard-plan': parseShardPlan,
+  'shard-op': parseShardOp,
+  'shard-reply': parseShardReply,
+  'curvature-request': (f) => parseCurvatureRequest(f, MAX_GLOBAL_BATCH),
+  'curvature-reply': (f) => parseCurvatureReply(f, MAX_GLOBAL_BATCH),
 };
 
 /**
