@@ -14,6 +14,7 @@ import { createUnionTransport } from '../transport/union.ts';
 import { CoordinatorRuntime } from '../roles/coordinator/runtime.ts';
 import { WorkerRuntime } from '../roles/worker/runtime.ts';
 import type { DasoOptions } from '../roles/coordinator/daso-reducer.ts';
+import type { Dho2Options, KfacOptions } from '../roles/second-order-options.ts';
 import { GroupLinks } from '../roles/worker/daso-links.ts';
 import { createEmulatedTransport, type LinkProfile } from '../transport/link-emulation.ts';
 
@@ -34,6 +35,9 @@ export interface JoinInit {
   /** DASO: the schedule and wire options, and the emulated link between groups (null = none). */
   readonly daso?: DasoOptions;
   readonly emulateGlobalLink?: LinkProfile | null;
+  /** Second-order options (algos 'dho2', 'kfac'). */
+  readonly dho2?: Dho2Options;
+  readonly kfac?: KfacOptions;
 }
 
 interface ServerConfig {
@@ -120,6 +124,8 @@ async function startCoordinator(init: JoinInit, net: Transport, sc: ServerConfig
   const coordinator = new CoordinatorRuntime({
     transport, room: init.room, config: init.config, minPeers: init.minPeers, autostart: init.autostart, dataset: init.dataset,
     ...(init.daso === undefined ? {} : { daso: init.daso }),
+    ...(init.dho2 === undefined ? {} : { dho2: init.dho2 }),
+    ...(init.kfac === undefined ? {} : { kfac: init.kfac }),
   });
   coordinator.host.subscribe(init.onChange);
   coordinator.start();

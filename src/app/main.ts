@@ -12,7 +12,7 @@ import { loadDataset } from '../platform/load-dataset.ts';
 import { mountDashboard } from '../ui/dashboard.ts';
 import type { SwarmStatus } from '../ui/snapshot.ts';
 import { joinRoom, type Membership } from './join-room.ts';
-import { coordinatorView, dasoView, logLines, workerView } from './status.ts';
+import { coordinatorView, dasoView, logLines, secondOrderView, workerView } from './status.ts';
 
 /** The solved layers of an analytic run, row-major. */
 export interface AnalyticWeights {
@@ -66,12 +66,13 @@ function status(): SwarmStatus {
     const view = coordinatorView(c.host.getState(), dataset?.train.labels ?? new Uint8Array(0), Date.now());
     return {
       ...withNet, ...view, error: c.host.getState().failure ?? error, daso: dasoView(c.host.getState(), membership.localWorker.dasoStatus()),
+      secondOrder: secondOrderView(c.secondOrderStatus(), cfg.algo, membership.localWorker.curvatureFloats()),
       curve: c.curve.map((p) => [p.seconds, p.accuracy] as const), lossCurve: c.lossCurve.map((p) => [p.seconds, p.loss] as const),
       log: [...bootLog, ...logLines([...c.host.logs, ...membership.localWorker.host.logs.map((l) => ({ ...l, text: `[own worker] ${l.text}` }))].sort((a, b) => a.at - b.at))],
     };
   }
   const w = membership.worker;
-  return { ...withNet, ...workerView(w.host.getState()), log: [...bootLog, ...logLines(w.host.logs)], daso: dasoView(null, w.dasoStatus()) };
+  return { ...withNet, ...workerView(w.host.getState()), log: [...bootLog, ...logLines(w.host.logs)], daso: dasoView(null, w.dasoStatus()), secondOrder: secondOrderView(null, cfg.algo, w.curvatureFloats()) };
 }
 
 const root = document.getElementById('app');
@@ -121,7 +122,7 @@ async function boot(): Promise<void> {
   };
   membership = await joinRoom({
     room, role: cfg.role, coordinatorId: peerIdFrom(coordinatorIdFor(room)) satisfies PeerId, device, dataset, config,
-    minPeers: cfg.minPeers, autostart: cfg.autostart, onChange: render, daso: cfg.daso, emulateGlobalLink: cfg.emulateGlobalLink,
+    minPeers: cfg.minPeers, autostart: cfg.autostart, onChange: render, daso: cfg.daso, emulateGlobalLink: cfg.emulateGlobalLink, dho2: cfg.dho2, kfac: cfg.kfac,
   });
   phase = membership.role === 'coordinator' ? 'recruiting' : 'connecting';
   render();

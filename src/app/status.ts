@@ -6,7 +6,8 @@ import type { DeviceRow, SwarmStatus } from '../ui/snapshot.ts';
 import { batchShares } from '../core/plan/batch-shares.ts';
 import { analyticPlan, layerCount, layerFeatures } from '../roles/analytic-plan.ts';
 import { meanLocalAccuracy } from '../roles/coordinator/client-reports.ts';
-import type { ClientRow, DasoSnapshot, DasoWorkerSnapshot } from '../ui/snapshot.ts';
+import type { ClientRow, DasoSnapshot, DasoWorkerSnapshot, SecondOrderSnapshot } from '../ui/snapshot.ts';
+import type { CoordinatorRuntime } from '../roles/coordinator/runtime.ts';
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
@@ -97,5 +98,19 @@ export function dasoView(s: CoordinatorState | null, worker: DasoWorkerSnapshot 
     groups: run?.groups.map((g) => ({ key: g.key, source: g.source, members: [...g.members] })) ?? [],
     trace: run?.trace.map((t) => ({ epoch: t.epoch, globalSkip: t.globalSkip, localSkip: t.localSkip, batchesToWait: t.batchesToWait, phase: t.phase })) ?? [],
     worker,
+  };
+}
+
+/** The second-order snapshot: the conductor's view (coordinator) plus this tab's own shard size. */
+export function secondOrderView(conductor: ReturnType<CoordinatorRuntime['secondOrderStatus']>, algo: string, ownFloats: number): SecondOrderSnapshot | null {
+  if (conductor === null) {
+    if (algo !== 'dho2' && algo !== 'kfac') return null;
+    return { algo, variant: '', extrapolate: false, shards: [], job: null, eigvals: [], eigenStep: -1, installs: 0, dropped: 0, lastJobSeconds: 0, ownFloats };
+  }
+  if (conductor.algo === 'dho2') return { algo: 'dho2', ...conductor.status, ownFloats };
+  const k = conductor.status;
+  return {
+    algo: 'kfac', variant: '', extrapolate: false, shards: k.shards, job: null, eigvals: [], eigenStep: -1,
+    installs: k.refreshes, dropped: k.failures, lastJobSeconds: k.lastRefreshSeconds, ownFloats,
   };
 }

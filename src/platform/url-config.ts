@@ -35,8 +35,40 @@ export interface UrlConfig {
   readonly emulateGlobalLink: GlobalLinkProfile | null;
   /** DASO schedule and wire options (`dasoWarmup`, `dasoCooldown`, `dasoMaxGs`, `dasoWire`). */
   readonly daso: DasoUrlOptions;
+  /** Second-order options (algos 'dho2', 'kfac'), as roles/second-order-options.ts (structural: platform/ does not import roles/). */
+  readonly dho2: Dho2UrlOptions;
+  readonly kfac: KfacUrlOptions;
   readonly problems: readonly string[];
 }
+
+export interface Dho2UrlOptions {
+  readonly variant: 'sync' | 'parallel';
+  readonly extrapolate: boolean;
+  readonly extrapolationSigma: number;
+  readonly k: number;
+  readonly order: number;
+  readonly refreshEvery: number;
+  readonly warmup: number;
+  readonly newtonRate: number;
+  readonly clip: number;
+  readonly curvatureBatch: number;
+  readonly curvatureTabs: number;
+}
+
+export interface KfacUrlOptions {
+  readonly every: number;
+  readonly damping: number;
+  readonly statsBatch: number;
+}
+
+/** DHO2 defaults (`dho2Variant`, `dho2Extrapolate`, `dho2K`, `dho2Order`, `dho2Refresh`, `dho2Warmup`, `dho2Alpha`, `dho2Clip`, `dho2CurvBatch`, `dho2CurvTabs`). */
+export const DHO2_URL_DEFAULTS: Dho2UrlOptions = {
+  variant: 'sync', extrapolate: false, extrapolationSigma: 5e-9, k: 10, order: 0, refreshEvery: 100, warmup: 50,
+  newtonRate: 0.01, clip: 0, curvatureBatch: 512, curvatureTabs: 1,
+};
+
+/** K-FAC defaults (`kfacEvery`, `kfacDamping`, `kfacBatch`). */
+export const KFAC_URL_DEFAULTS: KfacUrlOptions = { every: 20, damping: 1e-3, statsBatch: 512 };
 
 /** A link profile as transport/link-emulation.ts's LinkProfile (structural: platform/ does not import transport/). */
 export interface GlobalLinkProfile {
@@ -113,7 +145,7 @@ export function parseUrlConfig(q: URLSearchParams): UrlConfig {
     if (names.includes(backendRaw)) backend = backendRaw as BackendName;
     else problems.push(`backend=${backendRaw} is not one of webgpu|webgl|wasm|cpu|auto; choosing automatically`);
   }
-  const algo = oneOf<Algo>('algo', ['dp', 'fedacnnl', 'pfedacnnl', 'fedavg', 'daso'], 'dp');
+  const algo = oneOf<Algo>('algo', ['dp', 'fedacnnl', 'pfedacnnl', 'fedavg', 'daso', 'dho2', 'kfac'], 'dp');
   // FedAvg's local optimizer is plain SGD (spec §4.7: lr 0.05, 1 local epoch) unless one is asked for.
   const optimizer = oneOf<OptimizerName>('optimizer', ['adam', 'sgd-momentum', 'sgd'], algo === 'fedavg' ? 'sgd' : DEFAULTS.optimizer);
   const flag = (key: string): boolean => q.get(key) === '1' || q.get(key) === 'true';
@@ -132,8 +164,19 @@ export function parseUrlConfig(q: URLSearchParams): UrlConfig {
     maxGlobalSkips: num('dasoMaxGs', DASO_URL_DEFAULTS.maxGlobalSkips, 1, 1024),
     wire: oneOf('dasoWire', ['bf16', 'fp16', 'fp32'], DASO_URL_DEFAULTS.wire),
   };
+  const d = DHO2_URL_DEFAULTS;
+  const dho2: Dho2UrlOptions = {
+    variant: oneOf('dho2Variant', ['sync', 'parallel'], d.variant), extrapolate: flag('dho2Extrapolate'), extrapolationSigma: d.extrapolationSigma,
+    k: num('dho2K', d.k, 1, 64), order: num('dho2Order', d.order, 0, 512), refreshEvery: num('dho2Refresh', d.refreshEvery, 1, 100_000),
+    warmup: num('dho2Warmup', d.warmup, 1, 100_000), newtonRate: num('dho2Alpha', d.newtonRate, 0, 10, false), clip: num('dho2Clip', d.clip, 0, 1000, false),
+    curvatureBatch: num('dho2CurvBatch', d.curvatureBatch, 1, 65536), curvatureTabs: num('dho2CurvTabs', d.curvatureTabs, 1, 256),
+  };
+  const kfac: KfacUrlOptions = {
+    every: num('kfacEvery', KFAC_URL_DEFAULTS.every, 1, 100_000), damping: num('kfacDamping', KFAC_URL_DEFAULTS.damping, 1e-8, 1e3, false),
+    statsBatch: num('kfacBatch', KFAC_URL_DEFAULTS.statsBatch, 1, 65536),
+  };
   return {
-    room, role, algo,
+    room, role, algo, dho2, kfac,
     dataset: oneOf<DatasetName>('dataset', ['mnist', 'fashion-mnist'], DEFAULTS.dataset),
     model: oneOf<ModelName>('model', ['mlp', 'cnn'], DEFAULTS.model),
     optimizer,

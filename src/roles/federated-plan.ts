@@ -29,7 +29,7 @@ export interface HostTab {
 }
 
 /** Whether `config` is one of the federated algos (clients, client-report). */
-export const isFederated = (config: RunConfig): boolean => config.algo !== 'dp';
+export const isFederated = (config: RunConfig): boolean => config.algo === 'fedacnnl' || config.algo === 'pfedacnnl' || config.algo === 'fedavg';
 
 /** Rows of the training split a run uses. */
 export const trainRows = (config: RunConfig, trainCount: number): number =>

@@ -36,6 +36,19 @@ export interface RoleHostInit<S, E, C> {
   /** Carries out one role-specific command; return false for a command it does not know. */
   readonly execute: (c: C) => Promise<boolean> | boolean;
   readonly now?: () => number;
+  /**
+   * Sees every valid inbound message before the reducer; returning true consumes it. For replies that an
+   * awaiting command is waiting for (rpc.ts): the command queue is blocked on that await, so the reply
+   * cannot go through the queue.
+   */
+  readonly intercept?: (from: PeerId, msg: Message) => boolean;
+  /** Sees every state change at once (not queued): e.g. a departed member must fail the calls awaiting it. */
+  readonly observe?: (before: S, after: S) => void;
+}
+
+function isHeartbeatSend(c: { readonly type: string }): c is Extract<CommonCommand, { type: 'send' }> {
+  const common = c as CommonCommand;
+  return common.type === 'send' && common.msg.type === 'heartbeat';
 }
 
 /** Most log lines kept for the dashboard. */
@@ -91,9 +104,15 @@ export class RoleHost<S, E, C extends { readonly type: string }> {
 
   /** Runs one event through the reducer and queues its commands. */
   dispatch(e: E | HostEvent): void {
+    const before = this.state;
     const out = this.init.reduce(this.state, e);
     this.state = out.state;
-    for (const c of out.commands) this.queue.push(() => this.run(c));
+    if (before !== out.state) this.init.observe?.(before, out.state);
+    for (const c of out.commands) {
+      // Heartbeats carry no ordering: sent at once, so a long awaited command cannot make this tab look dead.
+      if (isHeartbeatSend(c)) void this.sendMessage(c.to, c.msg);
+      else this.queue.push(() => this.run(c));
+    }
     this.notify();
   }
 
@@ -182,6 +201,7 @@ export class RoleHost<S, E, C extends { readonly type: string }> {
     }
     const r = decodeMessage(bytes);
     if (r.ok) {
+      if (this.init.intercept?.(from, r.value) === true) return;
       this.dispatch({ type: 'message', from, msg: r.value, now });
       return;
     }

@@ -27,7 +27,11 @@ export type CoordinatorEvent =
   | { readonly type: 'peer-left'; readonly peer: PeerId; readonly reason: string; readonly now: number }
   | { readonly type: 'tick'; readonly now: number; readonly stalled?: boolean }
   | { readonly type: 'start-requested'; readonly now: number }
-  | { readonly type: 'evaluated'; readonly step: number; readonly accuracy: number; readonly now: number };
+  | { readonly type: 'evaluated'; readonly step: number; readonly accuracy: number; readonly now: number }
+  /** Second-order runs: leave these members out of gradient work from the next step on ([] = nobody). */
+  | { readonly type: 'sit-out'; readonly peers: readonly PeerId[]; readonly now: number }
+  /** The runtime found a peer's result unusable (a second-order reply): evict it. */
+  | { readonly type: 'misbehaved'; readonly peer: PeerId; readonly reason: string; readonly now: number };
 
 export type CoordinatorCommand =
   | CommonCommand
@@ -74,7 +78,7 @@ export function initialCoordinatorState(config: RunConfig, minPeers: number, aut
     phase: 'recruiting', config, minPeers, autostart, members: {}, slots: [],
     stepsPerEpoch: Math.max(1, Math.ceil(trainCount / config.globalBatch)),
     step: 0, epoch: 0, pending: null, analytic: null, clients: [], clientReports: {}, fedavg: null, masking: null, daso: null,
-    awaitingReports: [], finalEvaluated: false, loss: Number.NaN, testAccuracy: Number.NaN,
+    sittingOut: [], awaitingReports: [], finalEvaluated: false, loss: Number.NaN, testAccuracy: Number.NaN,
     startedAt: null, endedAt: null, failure: null,
   };
 }
@@ -92,7 +96,10 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
   const eligible = (s: CoordinatorState): Member[] => Object.values(s.members).filter((m) => !m.excluded);
   const active = (s: CoordinatorState): Member[] => eligible(s).filter((m) => m.active);
 
-  function shares(s: CoordinatorState, ids: readonly PeerId[]): Record<string, number> {
+  function shares(s: CoordinatorState, all: readonly PeerId[]): Record<string, number> {
+    const busy = all.filter((id) => s.sittingOut.includes(id));
+    // Members busy with curvature sit out, unless that would leave nobody to train.
+    const ids = busy.length > 0 && busy.length < all.length ? all.filter((id) => !busy.includes(id)) : all;
     const speeds: Record<string, number> = {};
     for (const id of ids) speeds[id] = s.members[id]?.device.samplesPerSec ?? 0;
     return batchShares(s.config.globalBatch, speeds);
@@ -262,9 +269,10 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     const f = s.fedavg;
     const fedavg = f === null ? null : { ...f, expected: f.expected.filter((x) => x !== id) }; // likewise its received update
     const awaitingReports = s.awaitingReports.filter((x) => x !== id);
+    const sittingOut = s.sittingOut.filter((x) => x !== id);
     const daso = dasoMemberLeft({ ...s, members }, id, now);
     if (daso !== null) return done(daso.state, [...extra, log('warn', `${id} left: ${why}`), ...daso.commands]);
-    const out = maybeComplete({ ...s, members, pending, analytic, fedavg, awaitingReports }, now);
+    const out = maybeComplete({ ...s, members, pending, analytic, fedavg, awaitingReports, sittingOut }, now);
     return done(out.state, [...extra, log('warn', `${id} left: ${why}`), ...out.commands]);
   }
 
@@ -319,7 +327,10 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
       case 'welcome': case 'incompatible': case 'assign': case 'start': case 'update': case 'progress': case 'done': case 'layer-request':
       case 'unmask-request': case 'personalize': case 'fedavg-round':
       case 'daso-plan': case 'daso-schedule': case 'daso-grads': case 'daso-global': case 'daso-params':
+      case 'shard-plan': case 'shard-op': case 'curvature-request':
         return evict(seen, from, `a worker may not send '${msg.type}'`, now);
+      case 'shard-reply': case 'curvature-reply':
+        return done(seen, [log('warn', `ignored a ${msg.type} from ${from} that nothing waited for`)]); // awaited ones are intercepted (rpc.ts)
       case 'layer-stats': case 'mask-key': case 'masked-stats': case 'mask-reveal': case 'client-report': case 'fedavg-update':
         return done(seen); // routed above
       default: return assertNever(msg);
@@ -333,6 +344,8 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
       case 'tick': return onTick(s, e.now, e.stalled === true);
       case 'start-requested': return s.phase === 'recruiting' ? startTraining(s, e.now) : done(s, [log('warn', `already ${s.phase}`)]);
       case 'evaluated': return onEvaluated(s, e.accuracy, e.now);
+      case 'sit-out': return done({ ...s, sittingOut: e.peers.filter((p) => p in s.members) });
+      case 'misbehaved': return e.peer in s.members ? evict(s, e.peer, e.reason, e.now) : done(s);
       default: return assertNever(e);
     }
   };

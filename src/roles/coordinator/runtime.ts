@@ -16,6 +16,11 @@ import { RoleHost } from '../role-host.ts';
 import { createCoordinatorReducer, initialCoordinatorState, type CoordinatorCommand, type CoordinatorEvent } from './reducer.ts';
 import type { CoordinatorState } from './state.ts';
 import type { DasoOptions } from './daso-reducer.ts';
+import { PeerRpc } from '../rpc.ts';
+import { DHO2_DEFAULTS, KFAC_DEFAULTS, replicaOptimizer, type Dho2Options, type KfacOptions } from '../second-order-options.ts';
+import { Dho2Conductor, type ConductorHost, type Dho2Status } from './dho2-conductor.ts';
+import { KfacConductor, type KfacStatus } from './kfac-conductor.ts';
+import { BadPeerResultError, SecondOrderLinks } from './second-order-links.ts';
 
 export interface CoordinatorRuntimeInit {
   readonly transport: Transport;
@@ -30,7 +35,13 @@ export interface CoordinatorRuntimeInit {
   readonly onFinished?: (ok: boolean, reason: string) => void;
   /** DASO's schedule and wire options (algo 'daso'). */
   readonly daso?: DasoOptions;
+  /** Second-order options (algos 'dho2' and 'kfac'); defaults DHO2_DEFAULTS and KFAC_DEFAULTS. */
+  readonly dho2?: Dho2Options;
+  readonly kfac?: KfacOptions;
 }
+
+/** Attempts at a second-order update before the step is skipped (each failure re-plans the shards). */
+const SECOND_ORDER_ATTEMPTS = 3;
 
 /** Intermediate evaluations use this many test samples (the final one uses the whole test split). */
 const QUICK_EVAL_SAMPLES = 2000;
@@ -51,11 +62,14 @@ export class CoordinatorRuntime {
   private readonly testY: Uint8Array;
   readonly curve: AccuracyPoint[] = [];
   readonly lossCurve: { seconds: number; step: number; loss: number }[] = [];
+  private readonly rpc: PeerRpc;
+  private readonly conductor: Dho2Conductor | KfacConductor | null = null;
 
   constructor(private readonly init: CoordinatorRuntimeInit) {
     const model = getModel(init.config.model);
     const initial = initialParams(model, init.config.seed);
-    this.replica = new Replica(model, { name: init.config.optimizer, learningRate: init.config.learningRate }, initial, null, 0);
+    this.replica = new Replica(model, replicaOptimizer(init.config), initial, null, 0);
+    this.rpc = new PeerRpc((to, m) => this.host.sendMessage(to, m));
     const test = init.dataset.test;
     const all = Int32Array.from({ length: test.count }, (_, i) => i);
     ({ x: this.testX, y: this.testY } = toFloatBatch(test, all, 0, all.length));
@@ -75,7 +89,47 @@ export class CoordinatorRuntime {
       reduce,
       execute: (c) => this.execute(c),
       now: init.now,
+      intercept: (from, msg) => (msg.type === 'shard-reply' || msg.type === 'curvature-reply') && this.rpc.onReply(from, msg),
+      observe: (before, after) => { this.onMembership(before, after); },
     });
+    const algo = init.config.algo;
+    if (algo === 'dho2' || algo === 'kfac') {
+      const links = new SecondOrderLinks(this.rpc, init.config.runId, () => this.conductor?.epochOfPlan ?? 0, (peer, floats) => { this.conductor?.noteHeld(peer, floats); });
+      const host = this.conductorHost(links, model.params.map((p) => p.shape));
+      this.conductor = algo === 'dho2' ? new Dho2Conductor(host, init.dho2 ?? DHO2_DEFAULTS) : new KfacConductor(host, init.kfac ?? KFAC_DEFAULTS);
+    }
+  }
+
+  /** Second-order runs: the conductor's status for the dashboard; null otherwise. */
+  secondOrderStatus(): { readonly algo: 'dho2'; readonly status: Dho2Status } | { readonly algo: 'kfac'; readonly status: KfacStatus } | null {
+    const c = this.conductor;
+    if (c instanceof Dho2Conductor) return { algo: 'dho2', status: c.status() };
+    if (c instanceof KfacConductor) return { algo: 'kfac', status: c.status() };
+    return null;
+  }
+
+  private conductorHost(links: SecondOrderLinks, paramShapes: readonly (readonly number[])[]): ConductorHost {
+    return {
+      config: this.init.config, links, paramShapes,
+      members: () => Object.values(this.host.getState().members).filter((m) => m.active && !m.excluded)
+        .map((m) => ({ id: m.id, samplesPerSec: m.device.samplesPerSec, memoryBytes: m.device.memoryBytes })),
+      broadcastPlan: (to, plan) => { for (const id of to) void this.host.sendMessage(id, plan); },
+      sitOut: (peers) => { this.host.dispatch({ type: 'sit-out', peers, now: this.host.now() }); },
+      evict: (peer, why) => { this.host.dispatch({ type: 'misbehaved', peer, reason: why, now: this.host.now() }); },
+      log: (level, text) => { this.host.log(level, text); },
+      now: () => this.host.now(),
+    };
+  }
+
+  /** A member that is gone fails the calls awaiting it at once (the command queue may be blocked on them). */
+  private onMembership(before: CoordinatorState, after: CoordinatorState): void {
+    if (before.members === after.members) return;
+    for (const id of Object.keys(before.members)) {
+      if (id in after.members) continue;
+      this.rpc.failPeer(id as PeerId, 'left the swarm');
+      this.conductor?.memberLeft(id as PeerId);
+    }
+    if (after.phase === 'done' || after.phase === 'failed') this.rpc.failAll(`run ${after.phase}`);
   }
 
   start(): void {
@@ -88,6 +142,7 @@ export class CoordinatorRuntime {
   }
 
   stop(): void {
+    this.rpc.failAll('stopped');
     this.host.stop();
     this.replica.dispose();
   }
@@ -100,7 +155,7 @@ export class CoordinatorRuntime {
   private async execute(c: CoordinatorCommand): Promise<boolean> {
     switch (c.type) {
       case 'send-start': await this.sendStart(c.to, c.step, c.epoch, c.batchSize); return true;
-      case 'apply-update': this.applyUpdate(c); return true;
+      case 'apply-update': await this.applyUpdate(c); return true;
       case 'evaluate':
         if (c.params) this.replica.setParams(c.params); // FedAvg: the round's new global model; DASO: the reporter's
         if (this.init.config.algo === 'daso') this.lossCurve.push({ seconds: this.seconds(), step: c.step, loss: this.host.getState().loss });
@@ -121,7 +176,26 @@ export class CoordinatorRuntime {
     });
   }
 
-  private applyUpdate(c: Extract<CoordinatorCommand, { type: 'apply-update' }>): void {
+  /** Second-order runs: the conductor's update for the mean gradient; after repeated failures the step is skipped. */
+  private async secondOrderUpdate(c: Extract<CoordinatorCommand, { type: 'apply-update' }>): Promise<readonly Float32Array[]> {
+    const conductor = this.conductor;
+    if (conductor === null) return c.grads;
+    for (let attempt = 1; attempt <= SECOND_ORDER_ATTEMPTS; attempt++) {
+      try {
+        return await conductor.precondition(c.step, c.grads);
+      } catch (e) {
+        if (e instanceof BadPeerResultError) this.host.dispatch({ type: 'misbehaved', peer: e.peer, reason: e.message, now: this.host.now() });
+        conductor.reset();
+        this.host.log('warn', `second-order update of step ${c.step} failed (attempt ${attempt}): ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    // Skipping keeps every replica identical: DHO2 replicas step by −grads, so zeros leave θ as it is.
+    this.host.log('error', `step ${c.step} skipped: no second-order update after ${SECOND_ORDER_ATTEMPTS} attempts`);
+    return this.init.config.algo === 'dho2' ? c.grads.map((g) => new Float32Array(g.length)) : c.grads;
+  }
+
+  private async applyUpdate(c0: Extract<CoordinatorCommand, { type: 'apply-update' }>): Promise<void> {
+    const c = this.conductor === null ? c0 : { ...c0, grads: await this.secondOrderUpdate(c0) };
     const grads = c.grads.map((g): WireTensor => ({ dtype: 'float32', shape: [g.length], data: g }));
     // Send first (encode once per worker, no waiting): workers start applying while this replica does the same.
     for (const s of c.sends) void this.host.sendMessage(s.to, { type: 'update', runId: this.init.config.runId, step: c.step, epoch: c.epoch, nextBatchSize: s.nextBatchSize, grads });

@@ -129,6 +129,8 @@ export interface CoordinatorState {
   readonly masking: MaskingState | null;
   /** DASO runs; null otherwise. */
   readonly daso: DasoRun | null;
+  /** Second-order runs: members busy with a curvature job, left out of gradient work meanwhile. */
+  readonly sittingOut: readonly PeerId[];
   /** Federated runs in 'evaluating-final': hosts whose client-report is still awaited. */
   readonly awaitingReports: readonly PeerId[];
   /** The final test evaluation is in (federated runs end when it and the reports are). */

@@ -11,7 +11,7 @@ import type { AssignMsg, DeviceInfo, Message, RunConfig, StartMsg } from '../../
 import { CLIENT_REPORT_COLUMNS } from '../../protocol/messages.ts';
 import { PAIR_KEY_BYTES } from '../../protocol/validate-federated.ts';
 import { f32, f64, i32, u8 } from '../../protocol/wire-tensor.ts';
-import type { DasoGlobalMsg, DasoGradsMsg, DasoParamsMsg, DasoPlanMsg, DasoScheduleMsg, LayerStatsMsg } from '../../protocol/messages.ts';
+import type { CurvatureRequestMsg, DasoGlobalMsg, DasoGradsMsg, DasoParamsMsg, DasoPlanMsg, DasoScheduleMsg, LayerStatsMsg, ShardOpMsg, ShardPlanMsg } from '../../protocol/messages.ts';
 
 /** The DASO messages a worker hands to its runner. */
 export type DasoMessage = DasoPlanMsg | DasoScheduleMsg | DasoGradsMsg | DasoGlobalMsg | DasoParamsMsg;
@@ -58,6 +58,10 @@ export type WorkerCommand =
   | { readonly type: 'fedavg-report'; readonly params: readonly Float32Array[] }
   /** DASO: hand a plan, schedule or peer message to the runner (daso-runner.ts), which checks it. */
   | { readonly type: 'daso-message'; readonly from: PeerId; readonly msg: DasoMessage }
+  /** Second-order runs: the shard layout, one shard operation, one curvature computation (shard-host.ts). */
+  | { readonly type: 'shard-plan'; readonly msg: ShardPlanMsg }
+  | { readonly type: 'shard-op'; readonly msg: ShardOpMsg }
+  | { readonly type: 'curvature'; readonly msg: CurvatureRequestMsg }
   /** DASO: train from `epoch` with `batchSize` samples per batch (after init-replica). */
   | { readonly type: 'daso-run'; readonly epoch: number; readonly batchSize: number }
   | { readonly type: 'finished'; readonly ok: boolean; readonly reason: string };
@@ -150,8 +154,13 @@ export function createWorkerReducer(ctx: WorkerContext) {
       case 'daso-plan': case 'daso-schedule':
         if (!runOk(msg.runId) || s.config?.algo !== 'daso') return done(s, [log('warn', `${msg.type} for an unknown run ignored`)]);
         return done(s, [{ type: 'daso-message', from: s.coordinator, msg }]);
+      case 'shard-plan': case 'shard-op': case 'curvature-request': {
+        if (!runOk(msg.runId) || !isSecondOrder(s.config)) return done(s, [log('warn', `${msg.type} for an unknown run ignored`)]);
+        const cmd: WorkerCommand = msg.type === 'shard-plan' ? { type: 'shard-plan', msg } : msg.type === 'shard-op' ? { type: 'shard-op', msg } : { type: 'curvature', msg };
+        return done(s, [cmd]);
+      }
       case 'hello': case 'gradients': case 'layer-stats': case 'mask-key': case 'masked-stats': case 'mask-reveal': case 'client-report': case 'fedavg-update':
-      case 'daso-grads': case 'daso-global': case 'daso-params': case 'daso-epoch':
+      case 'daso-grads': case 'daso-global': case 'daso-params': case 'daso-epoch': case 'shard-reply': case 'curvature-reply':
         return done(s, [log('warn', `unexpected '${msg.type}' from the coordinator ignored`)]);
       default:
         return assertNever(msg);
@@ -229,6 +238,8 @@ export function createWorkerReducer(ctx: WorkerContext) {
     }
   };
 }
+
+const isSecondOrder = (config: RunConfig | null): boolean => config?.algo === 'dho2' || config?.algo === 'kfac';
 
 const isAnalytic = (config: RunConfig | null): boolean => config?.algo === 'fedacnnl' || config?.algo === 'pfedacnnl';
 

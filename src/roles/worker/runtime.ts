@@ -18,6 +18,9 @@ import { accumulateLayer, clientReports, maskLayerSums } from './analytic-jobs.t
 import { hostedClients, localAccuracies, runFedAvgRound, type HostedClient } from './fedavg-job.ts';
 import type { GramStats } from '../../core/analytic/gram-stats.ts';
 import { BatchSampler } from './batch-sampler.ts';
+import { CurvatureJobs } from './curvature-jobs.ts';
+import { ShardHost } from './shard-host.ts';
+import { replicaOptimizer } from '../second-order-options.ts';
 import { DasoSlot, replicaModel, type GroupListener } from './daso-host.ts';
 import type { DasoWorkerStatus } from './daso-status.ts';
 import { createWorkerReducer, initialWorkerState, type WorkerCommand, type WorkerEvent } from './reducer.ts';
@@ -46,6 +49,10 @@ export class WorkerRuntime {
   private readonly pairKeys = new Map<string, Uint8Array>();
   /** pFedACnnL: each hosted client's head-layer statistics, kept for its personal solve. */
   private headStats: ReadonlyMap<number, GramStats> = new Map();
+  /** Second-order runs: the curvature state this tab owns, and its data-parallel curvature work. */
+  private shards: ShardHost | null = null;
+  private readonly curvature = new CurvatureJobs();
+  private partition: Int32Array = new Int32Array(0);
   /** DASO runs: the training loop (daso-runner.ts), from the plan on. */
   private readonly daso = new DasoSlot(() => ({
     transport: this.init.transport, coordinator: this.init.coordinator, config: this.requireConfig(), paramSizes: this.paramSizes(),
@@ -76,7 +83,13 @@ export class WorkerRuntime {
     return this.daso.status();
   }
 
+  /** Second-order runs: floats of curvature state this tab holds now (0 otherwise). */
+  curvatureFloats(): number {
+    return this.shards?.heldFloats() ?? 0;
+  }
+
   stop(): void {
+    this.curvature.dispose();
     this.daso.stop('stopped');
     this.host.stop();
     this.replica?.dispose();
@@ -86,6 +99,7 @@ export class WorkerRuntime {
   private async execute(c: WorkerCommand): Promise<boolean> {
     switch (c.type) {
       case 'set-partition':
+        this.partition = c.indices;
         this.sampler = new BatchSampler(c.indices, (c.config.seed ^ hashString(this.init.transport.self)) >>> 0);
         this.clients = hostedClients(c, { train: this.init.dataset.train.labels, test: this.init.dataset.test.labels }, c.config.seed, c.config.algo === 'pfedacnnl');
         return true;
@@ -106,6 +120,10 @@ export class WorkerRuntime {
       case 'compute-gradients':
         await this.computeGradients(c.step, c.batchSize);
         return true;
+      case 'shard-plan': this.onShardPlan(c.msg); return true;
+      case 'shard-op': void this.host.sendMessage(this.init.coordinator, this.requireShards().answer(c.msg)); return true;
+      // Detached like the analytic jobs: a slow HVP must not hold up this tab's shard ops or updates.
+      case 'curvature': void this.answerCurvature(c.msg); return true;
       case 'daso-message': this.daso.onMessage(c.from, c.msg); return true;
       case 'daso-run': void this.job(() => this.runDaso(c.epoch, c.batchSize)); return true;
       case 'finished':
@@ -135,7 +153,28 @@ export class WorkerRuntime {
     if (note !== null) this.host.log('warn', note);
     this.replica?.dispose();
     const f32 = (ts: StartMsg['params']): Float32Array[] => ts.map((t) => t.data as Float32Array);
-    this.replica = new Replica(getModel(config.model), { name: config.optimizer, learningRate: config.learningRate }, f32(start.params), f32(start.slots), start.optimizerStep);
+    this.replica = new Replica(getModel(config.model), replicaOptimizer(config), f32(start.params), f32(start.slots), start.optimizerStep);
+  }
+
+  private onShardPlan(msg: Extract<WorkerCommand, { type: 'shard-plan' }>['msg']): void {
+    const config = this.requireConfig();
+    this.shards = new ShardHost(this.init.transport.self, config.algo, this.paramSizes().reduce((a, b) => a + b, 0));
+    const r = this.shards.plan(msg);
+    if (!r.ok) this.host.log('error', `shard plan refused: ${r.error}`);
+  }
+
+  private requireShards(): ShardHost {
+    if (this.shards === null) throw new Error('shard op before the shard plan');
+    return this.shards;
+  }
+
+  private async answerCurvature(msg: Extract<WorkerCommand, { type: 'curvature' }>['msg']): Promise<void> {
+    const config = this.requireConfig();
+    const reply = await this.curvature.answer(msg, {
+      model: getModel(config.model), train: this.init.dataset.train, indices: this.partition,
+      n: this.paramSizes().reduce((a, b) => a + b, 0), params: async () => (await this.requireReplica().snapshot()).params,
+    });
+    void this.host.sendMessage(this.init.coordinator, reply);
   }
 
   private requireReplica(): Replica {
