@@ -22,6 +22,7 @@ import { createLayersCard } from './layers-card.ts';
 import { createLogPanel } from './log-panel.ts';
 import { createNetworkCard } from './network-card.ts';
 import { createProgressCard } from './progress-card.ts';
+import { createSecondOrderCard } from './second-order-card.ts';
 import type { SwarmStatus } from './snapshot.ts';
 import type { View } from './view.ts';
 
@@ -50,6 +51,8 @@ export function mountDashboard(root: HTMLElement, intents: DashboardIntents): Da
     createLayersCard(),
     // DASO runs: groups, global sync set, schedule and local vs global bytes (beside the progress card too).
     createDasoCard(),
+    // Second-order runs (DHO2, K-FAC): shard map, curvature job, spectrum and curvature memory.
+    createSecondOrderCard(),
     createChartCard({
       title: 'Training loss', className: 'loss-chart', label: 'training loss over seconds', colorVar: '--chart-loss',
       series: (s) => s.lossCurve, formatX: formatSeconds, formatY: formatLoss, emptyText: 'no steps yet',

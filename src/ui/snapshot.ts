@@ -120,6 +120,39 @@ export interface SwarmStatus {
   readonly meanPersonalAccuracy: number | null;
   /** DASO runs: groups, schedule and sync traffic (absent or null otherwise). */
   readonly daso?: DasoSnapshot | null;
+  /** Second-order runs (algos 'dho2', 'kfac'): shards, curvature jobs, spectrum (absent or null otherwise). */
+  readonly secondOrder?: SecondOrderSnapshot | null;
+}
+
+/** One device's share of the curvature state (a DHO2 shard of the flat parameters, or a K-FAC layer). */
+export interface ShardRow {
+  readonly peer: string;
+  /** DHO2: coordinates in the shard; K-FAC: weights of the layer. */
+  readonly size: number;
+  /** Floats of curvature state it reported holding, now and at most (float64 counted twice). */
+  readonly heldFloats: number;
+  readonly peakFloats: number;
+}
+
+/** Second-order status (roles/coordinator/dho2-conductor.ts and kfac-conductor.ts). */
+export interface SecondOrderSnapshot {
+  readonly algo: 'dho2' | 'kfac';
+  /** DHO2: 'sync' or 'parallel' (plus extrapolation); K-FAC: ''. */
+  readonly variant: string;
+  readonly extrapolate: boolean;
+  /** Coordinator: every device's shard; [] on workers. */
+  readonly shards: readonly ShardRow[];
+  /** The running curvature job (DHO2 Lanczos: iteration of order, on which devices, from which step), or null. */
+  readonly job: { readonly snapshotStep: number; readonly iteration: number; readonly order: number; readonly workers: readonly string[] } | null;
+  /** DHO2: the installed top eigenvalues, ascending; [] before the first. */
+  readonly eigvals: readonly number[];
+  readonly eigenStep: number;
+  /** Curvature refreshes installed, and dropped (failed, stale or garbage). */
+  readonly installs: number;
+  readonly dropped: number;
+  readonly lastJobSeconds: number;
+  /** Floats of curvature state this tab holds (its own shard). */
+  readonly ownFloats: number;
 }
 
 /** One epoch's DASO schedule (gs, ls, B and phase). */

@@ -2,7 +2,7 @@
  * SwarmStatus builders for the dashboard's DOM tests: a mid-run data-parallel coordinator, a worker, and
  * the federated parts (clients, analytic layer progress). Only tests import this file.
  */
-import type { AnalyticProgress, ClientRow, DeviceRow, SwarmStatus } from './snapshot.ts';
+import type { AnalyticProgress, ClientRow, DeviceRow, SecondOrderSnapshot, SwarmStatus } from './snapshot.ts';
 
 /** A healthy member device with an IID-looking 1,000-row partition. */
 export function device(id: string, over: Partial<DeviceRow> = {}): DeviceRow {
@@ -51,4 +51,22 @@ export function client(id: number, over: Partial<ClientRow> = {}): ClientRow {
 /** A 3-layer analytic run with layer 1 solved and layer 2 collecting 1 of 3 tabs' statistics. */
 export function analytic(over: Partial<AnalyticProgress> = {}): AnalyticProgress {
   return { solved: 1, layers: 3, received: 1, expected: 3, groups: 1, masked: false, layerInputs: [785, 257, 129], ...over };
+}
+
+/**
+ * A DHO2 coordinator's second-order status mid-run: three shards of a 100,000-coordinate model split by speed,
+ * a Lanczos job at iteration 7 of 20 on two devices, and three installed eigenvalues (ascending).
+ */
+export function secondOrder(over: Partial<SecondOrderSnapshot> = {}): SecondOrderSnapshot {
+  return {
+    algo: 'dho2', variant: 'sync', extrapolate: false,
+    shards: [
+      { peer: 'coord-1', size: 50_000, heldFloats: 1_000_000, peakFloats: 1_200_000 },
+      { peer: 'w-a', size: 30_000, heldFloats: 600_000, peakFloats: 720_000 },
+      { peer: '3f2a9c41-7d0e-4b8a-9f1c-0a5be2d4b1e2', size: 20_000, heldFloats: 0, peakFloats: 480_000 },
+    ],
+    job: { snapshotStep: 120, iteration: 7, order: 20, workers: ['w-a', '3f2a9c41-7d0e-4b8a-9f1c-0a5be2d4b1e2'] },
+    eigvals: [0.5, 3.25, 41.23456], eigenStep: 100, installs: 4, dropped: 1, lastJobSeconds: 12.5, ownFloats: 1_000_000,
+    ...over,
+  };
 }
