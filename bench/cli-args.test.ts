@@ -18,7 +18,7 @@ describe('parseBenchArgs', () => {
 
   it('expands all to every suite in order, and accepts a comma list without duplicates', () => {
     const all = parseBenchArgs(['--suite', 'all']);
-    expect(all.ok && all.value.suites).toEqual(['transport', 'backends', 'baseline', 'analytic', 'daso']);
+    expect(all.ok && all.value.suites).toEqual(['transport', 'backends', 'baseline', 'analytic', 'daso', 'dho2']);
     const list = parseBenchArgs(['--suite', 'backends,transport,backends']);
     expect(list.ok && list.value.suites).toEqual(['backends', 'transport']);
   });
@@ -49,6 +49,11 @@ describe('parseBenchArgs', () => {
   it('knows the daso suite, with --epochs', () => {
     const r = parseBenchArgs(['--suite', 'daso', '--quick', '--epochs=3']);
     expect(r.ok && r.value).toEqual({ ...DEFAULT_OPTIONS, suites: ['daso'], quick: true, epochs: 3 });
+  });
+
+  it('knows the dho2 suite, with --tabs 8 for the 8-device memory figure', () => {
+    const r = parseBenchArgs(['--suite', 'dho2', '--quick', '--tabs', '8']);
+    expect(r.ok && r.value).toEqual({ ...DEFAULT_OPTIONS, suites: ['dho2'], quick: true, tabs: 8 });
   });
 
   it('accepts --help without a suite', () => {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --suite transport|backends|baseline|analytic|daso|all [--tabs N] [--out DIR] [--seed S] [--quick]`
+ * `npm run bench -- --suite transport|backends|baseline|analytic|daso|dho2|all [--tabs N] [--out DIR] [--seed S] [--quick]`
  *
  * Builds the app if dist/ is stale, starts the swarm server (app + PeerServer) on a free loopback port,
  * launches headless Chromium, runs the suites one after another (never in parallel: every tab shares the
@@ -18,13 +18,14 @@ import { analyticSuite } from './suite-analytic.ts';
 import { backendsSuite } from './suite-backends.ts';
 import { baselineSuite } from './suite-baseline.ts';
 import { dasoSuite } from './suite-daso.ts';
+import { dho2Suite } from './suite-dho2.ts';
 import type { Suite, SuiteContext, SuiteOutcome } from './suite-context.ts';
 import { transportSuite } from './suite-transport.ts';
 import { writeSuiteResult } from './write-results.ts';
 import type { Browser } from '@playwright/test';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const SUITES: Readonly<Record<SuiteName, Suite>> = { transport: transportSuite, backends: backendsSuite, baseline: baselineSuite, analytic: analyticSuite, daso: dasoSuite };
+const SUITES: Readonly<Record<SuiteName, Suite>> = { transport: transportSuite, backends: backendsSuite, baseline: baselineSuite, analytic: analyticSuite, daso: dasoSuite, dho2: dho2Suite };
 /** Every tab of a run connects from 127.0.0.1; the server's default per-IP cap (64) is for LAN clients. */
 const MAX_CONN_PER_IP = 1024;
 
