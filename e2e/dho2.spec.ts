@@ -16,9 +16,9 @@ const VARIANTS = [
 for (const v of VARIANTS) {
   test(`4 tabs train MNIST with DHO2 (${v.name}) over WebRTC to >= 90% with sharded curvature`, async ({ browser }) => {
     const room = uniqueRoom('dho2');
-    // One epoch of 235 steps; curvature every 60 steps from step 30 with k = 5 (m = 20) keeps the test short.
-    const common = { room, dataset: 'mnist', model: 'mlp', backend: 'wasm', seed: 7, algo: 'dho2', batch: 256, dho2K: 5, dho2Refresh: 60, dho2Warmup: 30, ...v.query };
-    const coord = await openTab(browser, { ...common, role: 'coordinator', minPeers: 3, autostart: 1, epochs: 1 });
+    // train.spec.ts's run (3 epochs, batch 128); curvature every 60 steps from step 30 with k = 5 (m = 20).
+    const common = { room, dataset: 'mnist', model: 'mlp', backend: 'wasm', seed: 7, algo: 'dho2', dho2K: 5, dho2Refresh: 60, dho2Warmup: 30, ...v.query };
+    const coord = await openTab(browser, { ...common, role: 'coordinator', minPeers: 3, autostart: 1, epochs: 3 });
     await waitForStatus(coord, (s) => s.phase === 'recruiting', 60_000, 'coordinator recruiting');
     const workers = [];
     for (let i = 0; i < 3; i++) workers.push(await openTab(browser, { ...common, role: 'worker' }));
@@ -28,7 +28,7 @@ for (const v of VARIANTS) {
     expect(final.testAccuracy!).toBeGreaterThanOrEqual(0.9);
     const so = final.secondOrder;
     if (so == null) throw new Error('no second-order status');
-    expect(so.installs).toBeGreaterThanOrEqual(1);
+    expect(so.installs).toBeGreaterThanOrEqual(2);
     expect(so.eigvals).toHaveLength(5);
     expect(so.eigvals.every((x) => Number.isFinite(x))).toBe(true);
     // Four shards, one per tab, covering the 101,770 parameters; each tab's curvature peak is about its own share.
