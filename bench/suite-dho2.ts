@@ -11,6 +11,7 @@
  * @example npm run bench -- --suite dho2 --quick --out /tmp/dho2
  */
 import { loadavg } from 'node:os';
+import type { Browser } from '@playwright/test';
 import type { SwarmStatus } from '../src/ui/snapshot.ts';
 import { HeapTracker, openTab, type Tab } from './browser-driver.ts';
 import { MEMORY_METHOD, summariseDho2, usableRun, type Dho2SuiteMethod } from './dho2-ratios.ts';
@@ -36,7 +37,10 @@ const MEMORY_TAB_COUNTS = [1, 2, 4, 8] as const;
 const MEMORY_QUERY: Query = { algo: 'dho2', optimizer: 'adam', lr: ADAM_LR, dho2Warmup: 5, dho2Refresh: 100_000, epochs: 1 };
 /** Backend choice + Fashion-MNIST's 55 MB per tab + PeerServer registration, on a loaded machine. */
 const RECRUIT_TIMEOUT_MS = 180_000;
-/** Fashion-MNIST is 60,000 rows (469 steps an epoch; the app's dp ignores trainLimit): DHO2 sync adds its refreshes. */
+/**
+ * Fashion-MNIST is 60,000 rows (469 steps an epoch; the app's dp ignores trainLimit). Measured for one epoch with 4
+ * tabs here: dp 84-96 s, K-FAC 305 s (24 factor refreshes); DHO2 sync adds its blocking refreshes.
+ */
 const RUN_TIMEOUT_MS = 1_800_000;
 const QUICK_RUN_TIMEOUT_MS = 600_000;
 const MEMORY_TIMEOUT_MS = 240_000;
@@ -95,8 +99,22 @@ interface SwarmPlan {
   readonly waitWorkers: boolean;
 }
 
+/**
+ * Rejects once the browser is gone. Playwright closes it on SIGTERM (e.g. from `timeout`), after which every
+ * status read is null and a poll would spin to its deadline: the suite stops instead and keeps what it measured.
+ */
+function whenClosed(browser: Browser): Promise<never> {
+  const closed = new Promise<never>((_, reject) => {
+    const fail = (): void => { reject(new Error('the browser closed')); };
+    if (browser.isConnected()) browser.once('disconnected', fail);
+    else fail();
+  });
+  closed.catch(() => undefined); // handled where it is raced; never an unhandled rejection
+  return closed;
+}
+
 /** Runs one swarm until `plan.until` holds on the coordinator; always closes its tabs. */
-async function runSwarm(ctx: SuiteContext, plan: SwarmPlan): Promise<SwarmEnd> {
+async function runSwarm(ctx: SuiteContext, plan: SwarmPlan, closed: Promise<never>): Promise<SwarmEnd> {
   const o = ctx.options;
   const common: Query = { room: plan.room, model: 'mlp', seed: o.seed, batch: GLOBAL_BATCH, ...plan.query, ...(o.backend === 'auto' ? {} : { backend: o.backend }) };
   const heap = new HeapTracker();
@@ -106,10 +124,10 @@ async function runSwarm(ctx: SuiteContext, plan: SwarmPlan): Promise<SwarmEnd> {
   try {
     tabs.push(await openTab(ctx.browser, urlOf(ctx.baseUrl, { ...common, role: 'coordinator', minPeers: plan.tabs - 1, autostart: 1 }), 'coordinator'));
     const coord = tabs[0] as Tab;
-    const recruiting = await pollUntil(coord, () => tabs, heap, (s) => s.phase !== 'starting' && s.phase !== 'connecting', RECRUIT_TIMEOUT_MS);
+    const recruiting = await Promise.race([pollUntil(coord, () => tabs, heap, (s) => s.phase !== 'starting' && s.phase !== 'connecting', RECRUIT_TIMEOUT_MS), closed]);
     if (recruiting.outcome === 'ok') for (let i = 1; i < plan.tabs; i++) tabs.push(await openTab(ctx.browser, urlOf(ctx.baseUrl, { ...common, role: 'worker' }), `worker ${i}`));
-    const end = recruiting.outcome === 'ok' ? await pollUntil(coord, () => tabs, heap, plan.until, plan.timeoutMs) : recruiting;
-    if (end.outcome === 'ok' && plan.waitWorkers) for (const t of tabs.slice(1)) await pollUntil(t, () => [], heap, (s) => s.phase === 'done', WORKER_DONE_TIMEOUT_MS);
+    const end = recruiting.outcome === 'ok' ? await Promise.race([pollUntil(coord, () => tabs, heap, plan.until, plan.timeoutMs), closed]) : recruiting;
+    if (end.outcome === 'ok' && plan.waitWorkers) for (const t of tabs.slice(1)) await Promise.race([pollUntil(t, () => [], heap, (s) => s.phase === 'done', WORKER_DONE_TIMEOUT_MS), closed]);
     const benchSeconds = (performance.now() - t0) / 1000;
     const statuses = await Promise.all(tabs.map((t) => readStatus(t)));
     const notes: string[] = [];
@@ -154,12 +172,12 @@ function toRun(ctx: SuiteContext, method: string, name: string, dataset: string,
 }
 
 /** One training run of `spec` on `dataset`, run again once if unusable. */
-async function trainingRun(ctx: SuiteContext, spec: MethodSpec, dataset: string, epochs: number, notes: string[]): Promise<BenchRun> {
+async function trainingRun(ctx: SuiteContext, spec: MethodSpec, dataset: string, epochs: number, notes: string[], closed: Promise<never>): Promise<BenchRun> {
   const timeoutMs = ctx.options.quick ? QUICK_RUN_TIMEOUT_MS : RUN_TIMEOUT_MS;
   const query: Query = { ...spec.query, dataset, epochs };
   let run: BenchRun | null = null;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS && (run === null || !usableRun(run)); attempt++) {
-    const r = await runSwarm(ctx, { room: `dho2-${spec.id}-${Date.now().toString(36)}`, tabs: TRAIN_TABS, query, until: (s) => s.phase === 'done', timeoutMs, waitWorkers: true });
+    const r = await runSwarm(ctx, { room: `dho2-${spec.id}-${Date.now().toString(36)}`, tabs: TRAIN_TABS, query, until: (s) => s.phase === 'done', timeoutMs, waitWorkers: true }, closed);
     notes.push(...r.notes.map((n) => `${spec.label} (${dataset}), attempt ${attempt}: ${n}`));
     run = { ...toRun(ctx, spec.id, `${spec.label} (${dataset})`, dataset, TRAIN_TABS, query, r), epochs, attempt };
   }
@@ -167,10 +185,10 @@ async function trainingRun(ctx: SuiteContext, spec: MethodSpec, dataset: string,
 }
 
 /** A short DHO2 swarm of `tabs` tabs, read as soon as the first curvature refresh is installed. */
-async function memoryRun(ctx: SuiteContext, tabs: number, notes: string[]): Promise<BenchRun> {
+async function memoryRun(ctx: SuiteContext, tabs: number, notes: string[], closed: Promise<never>): Promise<BenchRun> {
   const query: Query = { ...MEMORY_QUERY, dataset: 'fashion-mnist' };
   const installed = (s: SwarmStatus): boolean => (s.secondOrder?.installs ?? 0) >= 1 || s.phase === 'done';
-  const r = await runSwarm(ctx, { room: `dho2-mem${tabs}-${Date.now().toString(36)}`, tabs, query, until: installed, timeoutMs: MEMORY_TIMEOUT_MS, waitWorkers: false });
+  const r = await runSwarm(ctx, { room: `dho2-mem${tabs}-${Date.now().toString(36)}`, tabs, query, until: installed, timeoutMs: MEMORY_TIMEOUT_MS, waitWorkers: false }, closed);
   notes.push(...r.notes.map((n) => `curvature memory, ${tabs} tab(s): ${n}`));
   const installs = r.end.status?.secondOrder?.installs ?? 0;
   // An epoch that ended before any refresh was installed measured no curvature: not 'ok'.
@@ -193,21 +211,29 @@ export const dho2Suite: Suite = async (ctx) => {
   ];
   if (!memoryCounts.includes(8)) notes.push('curvature memory with 8 tabs skipped: pass --tabs 8 to measure it (8 tabs on this 2-core machine mostly measure contention)');
   const runs: BenchRun[] = [];
-  for (const n of memoryCounts) {
-    ctx.progress.begin(`dho2 curvature memory, ${n} tab${n === 1 ? '' : 's'}`);
-    const run = await memoryRun(ctx, n, notes);
-    ctx.progress.end(`${String(run.outcome)}, max peak floats ${String(run.maxPeakFloats ?? '—')}`);
-    runs.push(run);
-  }
-  for (const dataset of datasets) {
-    for (const spec of METHODS) {
-      ctx.progress.begin(`dho2 ${spec.label}, ${dataset}`);
-      const run = await trainingRun(ctx, spec, dataset, epochs, notes);
-      const secs = typeof run.trainSeconds === 'number' ? `${run.trainSeconds.toFixed(1)} s` : '—';
-      const so = run.soInstalls === null ? '' : `, ${String(run.soInstalls)} curvature installs, ${String(run.soDropped)} dropped`;
-      ctx.progress.end(`${String(run.outcome)}, ${secs}, test ${run.finalTestAccuracy?.toFixed(3) ?? '—'}${so}`);
+  const closed = whenClosed(ctx.browser);
+  try {
+    for (const n of memoryCounts) {
+      ctx.progress.begin(`dho2 curvature memory, ${n} tab${n === 1 ? '' : 's'}`);
+      const run = await memoryRun(ctx, n, notes, closed);
+      ctx.progress.end(`${String(run.outcome)}, max peak floats ${String(run.maxPeakFloats ?? '—')}`);
       runs.push(run);
     }
+    for (const dataset of datasets) {
+      for (const spec of METHODS) {
+        ctx.progress.begin(`dho2 ${spec.label}, ${dataset}`);
+        const run = await trainingRun(ctx, spec, dataset, epochs, notes, closed);
+        const secs = typeof run.trainSeconds === 'number' ? `${run.trainSeconds.toFixed(1)} s` : '—';
+        const so = run.soInstalls === null ? '' : `, ${String(run.soInstalls)} curvature installs, ${String(run.soDropped)} dropped`;
+        ctx.progress.end(`${String(run.outcome)}, ${secs}, test ${run.finalTestAccuracy?.toFixed(3) ?? '—'}${so}`);
+        runs.push(run);
+      }
+    }
+  } catch (e) {
+    // Only a closed browser (SIGTERM, a Chromium crash) ends the suite early with its runs kept; the rest is a bug.
+    if (ctx.browser.isConnected()) throw e;
+    ctx.progress.end('the browser closed');
+    notes.push(`STOPPED EARLY after ${runs.length} run(s): the browser closed (Playwright closes it on SIGTERM, e.g. from timeout); the run in progress is lost. ${e instanceof Error ? e.message : String(e)}`);
   }
   return summariseDho2(runs, notes);
 };
