@@ -23,7 +23,7 @@ import { pollUntil, readStatus, urlOf, type Query } from './swarm-poll.ts';
 const ADAM_LR = 0.002;
 const SGDM_LR = 0.05;
 const KFAC_LR = 0.05;
-/** The app's default λ (url-config.ts KFAC_URL_DEFAULTS). */
+/** The app's default λ (core/optim/second-order-options.ts KFAC_DEFAULTS). */
 const KFAC_DAMPING = 1e-3;
 const TRAIN_TABS = 4;
 const GLOBAL_BATCH = 128;
@@ -205,7 +205,7 @@ export const dho2Suite: Suite = async (ctx) => {
   ctx.progress.grow(memoryCounts.length + datasets.length * METHODS.length);
   const notes: string[] = [
     `${datasets.join(' and ')}, MLP, ${epochs} epoch(s), seed ${o.seed}, global batch ${GLOBAL_BATCH}, ${TRAIN_TABS} tabs (the coordinator tab trains too), backend ${o.backend}; one swarm at a time. --dataset is ignored: the suite runs its own data sets`,
-    `methods: ${METHODS.map((m) => `${m.label} [${queryText(m.query)}]`).join('; ')}; DHO2's other parameters are the app's defaults (url-config.ts DHO2_URL_DEFAULTS)`,
+    `methods: ${METHODS.map((m) => `${m.label} [${queryText(m.query)}]`).join('; ')}; DHO2's other parameters are the app's defaults (core/optim/second-order-options.ts DHO2_DEFAULTS)`,
     'time to target: seconds since training started (the coordinator\'s curve, evaluated every 10 steps on a 2,000-sample test subset) at the first point ≥ 0.99 × the best first-order final test accuracy (the full test set); wallSeconds = the coordinator\'s endedAt − startedAt',
     `curvature memory: algo=dho2 ${queryText(MEMORY_QUERY)} on fashion-mnist with ${memoryCounts.join(', ')} tab(s), read (max over shards of peakFloats) once secondOrder.installs ≥ 1, then closed`,
   ];

@@ -3,6 +3,7 @@
  * pure (URLSearchParams in, config out) and forgiving: a bad value falls back to the default and is
  * reported in `problems`, so a typo never leaves a tab blank.
  */
+import { DHO2_DEFAULTS, KFAC_DEFAULTS, type Dho2Options, type KfacOptions } from '../core/optim/second-order-options.ts';
 import type { Algo, BackendName, DatasetName, ModelName, OptimizerName, PartitionScheme, Role } from '../protocol/messages.ts';
 
 export interface UrlConfig {
@@ -41,34 +42,10 @@ export interface UrlConfig {
   readonly problems: readonly string[];
 }
 
-export interface Dho2UrlOptions {
-  readonly variant: 'sync' | 'parallel';
-  readonly extrapolate: boolean;
-  readonly extrapolationSigma: number;
-  readonly k: number;
-  readonly order: number;
-  readonly refreshEvery: number;
-  readonly warmup: number;
-  readonly newtonRate: number;
-  readonly clip: number;
-  readonly curvatureBatch: number;
-  readonly curvatureTabs: number;
-}
-
-export interface KfacUrlOptions {
-  readonly every: number;
-  readonly damping: number;
-  readonly statsBatch: number;
-}
-
-/** DHO2 defaults (`dho2Variant`, `dho2Extrapolate`, `dho2K`, `dho2Order`, `dho2Refresh`, `dho2Warmup`, `dho2Alpha`, `dho2Clip`, `dho2CurvBatch`, `dho2CurvTabs`). */
-export const DHO2_URL_DEFAULTS: Dho2UrlOptions = {
-  variant: 'sync', extrapolate: false, extrapolationSigma: 5e-9, k: 10, order: 0, refreshEvery: 100, warmup: 50,
-  newtonRate: 0.01, clip: 0, curvatureBatch: 512, curvatureTabs: 1,
-};
-
-/** K-FAC defaults (`kfacEvery`, `kfacDamping`, `kfacBatch`). */
-export const KFAC_URL_DEFAULTS: KfacUrlOptions = { every: 20, damping: 1e-3, statsBatch: 512 };
+/** DHO2 URL parameters: `dho2Variant`, `dho2Extrapolate`, `dho2K`, `dho2Order`, `dho2Refresh`, `dho2Warmup`, `dho2Alpha`, `dho2Clip`, `dho2CurvBatch`, `dho2CurvTabs`. */
+export type Dho2UrlOptions = Dho2Options;
+/** K-FAC URL parameters: `kfacEvery`, `kfacDamping`, `kfacBatch`. */
+export type KfacUrlOptions = KfacOptions;
 
 /** A link profile as transport/link-emulation.ts's LinkProfile (structural: platform/ does not import transport/). */
 export interface GlobalLinkProfile {
@@ -164,7 +141,7 @@ export function parseUrlConfig(q: URLSearchParams): UrlConfig {
     maxGlobalSkips: num('dasoMaxGs', DASO_URL_DEFAULTS.maxGlobalSkips, 1, 1024),
     wire: oneOf('dasoWire', ['bf16', 'fp16', 'fp32'], DASO_URL_DEFAULTS.wire),
   };
-  const d = DHO2_URL_DEFAULTS;
+  const d = DHO2_DEFAULTS;
   const dho2: Dho2UrlOptions = {
     variant: oneOf('dho2Variant', ['sync', 'parallel'], d.variant), extrapolate: flag('dho2Extrapolate'), extrapolationSigma: d.extrapolationSigma,
     k: num('dho2K', d.k, 1, 64), order: num('dho2Order', d.order, 0, 512), refreshEvery: num('dho2Refresh', d.refreshEvery, 1, 100_000),
@@ -172,8 +149,8 @@ export function parseUrlConfig(q: URLSearchParams): UrlConfig {
     curvatureBatch: num('dho2CurvBatch', d.curvatureBatch, 1, 65536), curvatureTabs: num('dho2CurvTabs', d.curvatureTabs, 1, 256),
   };
   const kfac: KfacUrlOptions = {
-    every: num('kfacEvery', KFAC_URL_DEFAULTS.every, 1, 100_000), damping: num('kfacDamping', KFAC_URL_DEFAULTS.damping, 1e-8, 1e3, false),
-    statsBatch: num('kfacBatch', KFAC_URL_DEFAULTS.statsBatch, 1, 65536),
+    every: num('kfacEvery', KFAC_DEFAULTS.every, 1, 100_000), damping: num('kfacDamping', KFAC_DEFAULTS.damping, 1e-8, 1e3, false),
+    statsBatch: num('kfacBatch', KFAC_DEFAULTS.statsBatch, 1, 65536),
   };
   return {
     room, role, algo, dho2, kfac,

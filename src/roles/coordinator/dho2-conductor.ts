@@ -21,7 +21,7 @@ import type { RunConfig, ShardPlanMsg } from '../../protocol/messages.ts';
 import { i32 } from '../../protocol/wire-tensor.ts';
 import { baseKindOf, type Dho2Options } from '../second-order-options.ts';
 import { NetworkShardOps, type HvpWorker } from './network-shard-ops.ts';
-import { BadPeerResultError, type SecondOrderLinks } from './second-order-links.ts';
+import { BadPeerResultError, HeldFloats, type SecondOrderLinks } from './second-order-links.ts';
 
 /** What the conductor needs from its host (the coordinator runtime). */
 export interface ConductorHost {
@@ -88,7 +88,7 @@ export class Dho2Conductor {
   private installs = 0;
   private dropped = 0;
   private lastJobSeconds = 0;
-  private readonly held = new Map<string, { now: number; peak: number }>();
+  private readonly held = new HeldFloats();
 
   constructor(private readonly host: ConductorHost, private readonly options: Dho2Options) {}
 
@@ -98,8 +98,7 @@ export class Dho2Conductor {
 
   /** Called by SecondOrderLinks with every reply's held floats. */
   noteHeld(peer: PeerId, floats: number): void {
-    const h = this.held.get(peer) ?? { now: 0, peak: 0 };
-    this.held.set(peer, { now: floats, peak: Math.max(h.peak, floats) });
+    this.held.note(peer, floats);
   }
 
   status(): Dho2Status {
@@ -107,7 +106,7 @@ export class Dho2Conductor {
     const j = this.job;
     return {
       variant: this.options.variant, extrapolate: this.options.extrapolate,
-      shards: l === null ? [] : l.owners.map((peer, p) => ({ peer, size: l.sizes[p] ?? 0, heldFloats: this.held.get(peer)?.now ?? 0, peakFloats: this.held.get(peer)?.peak ?? 0 })),
+      shards: l === null ? [] : l.owners.map((peer, p) => ({ peer, size: l.sizes[p] ?? 0, heldFloats: this.held.now(peer), peakFloats: this.held.peak(peer) })),
       job: j === null || j.outcome !== null ? null : { snapshotStep: j.snapshotStep, iteration: j.ops.hvpCount, order: j.order, workers: j.workers },
       eigvals: Array.from(this.eigvals), eigenStep: this.eigenStep, installs: this.installs, dropped: this.dropped, lastJobSeconds: this.lastJobSeconds,
     };
@@ -206,7 +205,7 @@ export class Dho2Conductor {
     const workers = job.workers;
     try {
       // Each worker snapshots its replica (at θ of this step: the update is sent after this returns) and fixes its batch.
-      await Promise.all(workers.map((w) => this.host.links.curvature(w, 'hvp-begin', seed, rowsOf(job, w))));
+      await Promise.all(workers.map((w) => this.host.links.curvature(w, 'hvp-begin', seed, job.ops.workerRows(w))));
       const r = await shardedLanczos(job.ops, { order: job.order, seed, k: this.options.k });
       job.outcome = r.ok ? { ok: true, eigvals: r.value.eigvals, k: r.value.k } : { ok: false, reason: `${r.error.kind} at iteration ${r.error.step}` };
     } catch (e) {
@@ -253,7 +252,7 @@ export class Dho2Conductor {
 
   /** FOSI's step with partial curvature: a = Σ V_p g_p; e = Σ V_p d2_p; Δ = [Δ_p]. */
   private async fosiStep(layout: Layout, g: Float32Array): Promise<Float32Array> {
-    const slices = slicesOf(g, layout.sizes);
+    const slices = unflatten(g, layout.sizes);
     const r = this.eigvals.length;
     const links = this.host.links;
     const a = sum(await Promise.all(layout.owners.map((o, p) => links.shard(o, 'step-project', { values: r }, { vector: slices[p] ?? new Float32Array(0) }))), r);
@@ -266,19 +265,6 @@ export class Dho2Conductor {
     const parts = await Promise.all(layout.owners.map((o, p) => this.host.links.shard(o, op, { vector: layout.sizes[p] ?? 0 })));
     return flatten(parts.map((x) => x.vector));
   }
-}
-
-function rowsOf(job: Job, peer: PeerId): number {
-  return job.ops.workerRows(peer);
-}
-
-function slicesOf(v: Float32Array, sizes: readonly number[]): Float32Array[] {
-  let off = 0;
-  return sizes.map((s) => {
-    const out = v.slice(off, off + s);
-    off += s;
-    return out;
-  });
 }
 
 function sum(parts: readonly { readonly values: Float64Array }[], r: number): Float64Array {

@@ -9,11 +9,11 @@
 import type { PeerId } from '../../core/ids.ts';
 import { addFactorSums, checkFactorSums, type KfacFactorSums } from '../../core/optim/kfac.ts';
 import { batchShares } from '../../core/plan/batch-shares.ts';
-import { layerGradient, splitLayerUpdate } from '../../compute/kfac-stats.ts';
+import { layerGradient, MLP_DENSE_LAYERS, splitLayerUpdate } from '../../compute/kfac-stats.ts';
 import { i32 } from '../../protocol/wire-tensor.ts';
-import { baseKindOf, MLP_LAYERS, type KfacOptions } from '../second-order-options.ts';
+import { baseKindOf, type KfacOptions } from '../second-order-options.ts';
 import type { ConductorHost, ShardStatus } from './dho2-conductor.ts';
-import { BadPeerResultError } from './second-order-links.ts';
+import { BadPeerResultError, HeldFloats } from './second-order-links.ts';
 
 
 export interface KfacStatus {
@@ -31,7 +31,7 @@ export class KfacConductor {
   private refreshes = 0;
   private failures = 0;
   private lastRefreshSeconds = 0;
-  private readonly held = new Map<string, { now: number; peak: number }>();
+  private readonly held = new HeldFloats();
 
   constructor(private readonly host: ConductorHost, private readonly options: KfacOptions) {}
 
@@ -40,16 +40,15 @@ export class KfacConductor {
   }
 
   noteHeld(peer: PeerId, floats: number): void {
-    const h = this.held.get(peer) ?? { now: 0, peak: 0 };
-    this.held.set(peer, { now: floats, peak: Math.max(h.peak, floats) });
+    this.held.note(peer, floats);
   }
 
   status(): KfacStatus {
     const owners = this.owners ?? [];
     return {
-      shards: MLP_LAYERS.map((l, i) => {
+      shards: MLP_DENSE_LAYERS.map((l, i) => {
         const peer = owners[i % Math.max(1, owners.length)] ?? '';
-        return { peer, size: l.dIn * l.dOut, heldFloats: this.held.get(peer)?.now ?? 0, peakFloats: this.held.get(peer)?.peak ?? 0 };
+        return { peer, size: l.dIn * l.dOut, heldFloats: this.held.now(peer), peakFloats: this.held.peak(peer) };
       }),
       refreshes: this.refreshes, failures: this.failures, lastRefreshSeconds: this.lastRefreshSeconds,
     };
@@ -75,10 +74,10 @@ export class KfacConductor {
     this.count += 1;
     if (due) await this.refresh(owners);
     if (!this.installed) return mean.map((g) => g.slice());
-    const parts = await Promise.all(MLP_LAYERS.map((l, i) =>
+    const parts = await Promise.all(MLP_DENSE_LAYERS.map((l, i) =>
       this.host.links.shard(ownerOf(owners, i), 'kfac-precondition', { vector: l.dIn * l.dOut }, { arg: i, vector: layerGradient(mean, i) })));
     const layers = parts.map((p) => p.vector);
-    clipToTrustRegion(layers, MLP_LAYERS.map((_, i) => layerGradient(mean, i)), this.host.config.learningRate);
+    clipToTrustRegion(layers, MLP_DENSE_LAYERS.map((_, i) => layerGradient(mean, i)), this.host.config.learningRate);
     return splitLayerUpdate(layers);
   }
 
@@ -89,12 +88,12 @@ export class KfacConductor {
     this.planEpoch += 1;
     const cfg = this.host.config;
     this.host.broadcastPlan(owners, {
-      type: 'shard-plan', runId: cfg.runId, epoch: this.planEpoch, owners, sizes: i32([MLP_LAYERS.length], Int32Array.from(MLP_LAYERS, (l) => l.dOut)),
+      type: 'shard-plan', runId: cfg.runId, epoch: this.planEpoch, owners, sizes: i32([MLP_DENSE_LAYERS.length], Int32Array.from(MLP_DENSE_LAYERS, (l) => l.dOut)),
       base: baseKindOf(cfg.optimizer), learningRate: cfg.learningRate, newtonRate: 0, clip: 1, decay: 0, eigenvalueShift: 0,
       extrapolationSigma: 0, damping: this.options.damping,
     });
     this.owners = owners;
-    this.host.log('info', `K-FAC layers: ${MLP_LAYERS.map((_, i) => `layer ${i} on ${ownerOf(owners, i)}`).join(', ')}`);
+    this.host.log('info', `K-FAC layers: ${MLP_DENSE_LAYERS.map((_, i) => `layer ${i} on ${ownerOf(owners, i)}`).join(', ')}`);
     return owners;
   }
 
@@ -108,9 +107,9 @@ export class KfacConductor {
     const seed = (this.host.config.seed + this.count) >>> 0;
     try {
       const replies = await Promise.all(members.filter((m) => (rows[m.id] ?? 0) > 0).map(async (m) => ({ peer: m.id, r: await this.host.links.curvature(m.id, 'kfac-factors', seed, rows[m.id] ?? 0) })));
-      const sums: (KfacFactorSums | null)[] = MLP_LAYERS.map(() => null);
+      const sums: (KfacFactorSums | null)[] = MLP_DENSE_LAYERS.map(() => null);
       for (const { peer, r } of replies) {
-        MLP_LAYERS.forEach((l, i) => {
+        MLP_DENSE_LAYERS.forEach((l, i) => {
           const f = checkFactorSums({ dIn: l.dIn, dOut: l.dOut, count: r.count, aUpper: r.factors[2 * i] ?? new Float64Array(0), gUpper: r.factors[2 * i + 1] ?? new Float64Array(0) }, l.dIn, l.dOut);
           if (!f.ok) throw new BadPeerResultError(peer, `bad K-FAC factors of layer ${i}: ${f.error}`);
           const prev = sums[i];

@@ -10,6 +10,7 @@
  */
 import { err, ok, type Result } from '../../core/result.ts';
 import type { PeerId } from '../../core/ids.ts';
+import { flatten, unflatten } from '../../core/math/flat-params.ts';
 import type { ShardOps } from '../../core/optim/sharded-lanczos.ts';
 import type { SecondOrderLinks } from './second-order-links.ts';
 
@@ -65,13 +66,7 @@ export class NetworkShardOps implements ShardOps {
   async appendRow(scale: number): Promise<void> {
     this.cachedProjections = null; // one more row: earlier projections are one short
     const r = await this.each((o, p) => this.links.shard(o, 'append-row', { vector: this.sizes[p] ?? 0 }, { arg: scale }));
-    const q = new Float32Array(this.n);
-    let off = 0;
-    for (const part of r) {
-      q.set(part.vector, off);
-      off += part.vector.length;
-    }
-    this.lastRow = { index: this.rows, q };
+    this.lastRow = { index: this.rows, q: flatten(r.map((part) => part.vector)) };
     this.rows += 1;
   }
 
@@ -86,13 +81,7 @@ export class NetworkShardOps implements ShardOps {
       const wgt = part.count / total;
       for (let i = 0; i < this.n; i++) mean[i] = (mean[i] ?? 0) + wgt * (part.vector[i] ?? 0);
     }
-    const w = Float32Array.from(mean);
-    let off = 0;
-    const slices = this.sizes.map((size) => {
-      const s = w.slice(off, off + size);
-      off += size;
-      return s;
-    });
+    const slices = unflatten(Float32Array.from(mean), this.sizes);
     const r = await this.each((o, p) => this.links.shard(o, 'set-hvp', { values: 1 + this.rows }, { arg: row, vector: slices[p] ?? new Float32Array(0) }));
     this.cachedProjections = r.map((x) => x.values.slice(1));
     this.hvpCount += 1;

@@ -91,3 +91,21 @@ export function allFinite(a: Float32Array | Float64Array): boolean {
   for (const x of a) if (!Number.isFinite(x)) return false;
   return true;
 }
+
+/** Curvature floats each owner reported with its replies: the latest and the peak (dashboard, bench). */
+export class HeldFloats {
+  private readonly byPeer = new Map<string, { now: number; peak: number }>();
+
+  note(peer: PeerId, floats: number): void {
+    const h = this.byPeer.get(peer) ?? { now: 0, peak: 0 };
+    this.byPeer.set(peer, { now: floats, peak: Math.max(h.peak, floats) });
+  }
+
+  now(peer: string): number {
+    return this.byPeer.get(peer)?.now ?? 0;
+  }
+
+  peak(peer: string): number {
+    return this.byPeer.get(peer)?.peak ?? 0;
+  }
+}

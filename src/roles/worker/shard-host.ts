@@ -11,7 +11,7 @@ import { ShardOwner } from '../../core/optim/shard-owner.ts';
 import { assertNever, err, ok, type Result } from '../../core/result.ts';
 import type { Algo, ShardOpMsg, ShardPlanMsg, ShardReplyMsg } from '../../protocol/messages.ts';
 import { f32, f64 } from '../../protocol/wire-tensor.ts';
-import { MLP_LAYERS } from '../second-order-options.ts';
+import { MLP_DENSE_LAYERS } from '../../compute/kfac-stats.ts';
 
 interface Answer {
   readonly values?: Float64Array;
@@ -98,7 +98,7 @@ export class ShardHost {
   private runKfac(msg: ShardOpMsg): Result<Answer, string> {
     if (this.algo !== 'kfac') return err('not a K-FAC run');
     const layer = msg.arg;
-    const dims = Number.isInteger(layer) ? MLP_LAYERS[layer] : undefined;
+    const dims = Number.isInteger(layer) ? MLP_DENSE_LAYERS[layer] : undefined;
     if (dims === undefined) return err(`no layer ${layer}`);
     if (msg.op === 'kfac-install') {
       const v = msg.values.data instanceof Float64Array ? msg.values.data : new Float64Array(0);
@@ -109,7 +109,7 @@ export class ShardHost {
       const inv = invertFactors(f.value, this.damping);
       if (!inv.ok) return err(inv.error);
       this.kfac.set(layer, inv.value);
-      this.kfacFloats = [...this.kfac.keys()].reduce((s, l) => s + 2 * ((MLP_LAYERS[l]?.dIn ?? 0) ** 2 + (MLP_LAYERS[l]?.dOut ?? 0) ** 2), 0);
+      this.kfacFloats = [...this.kfac.keys()].reduce((s, l) => s + 2 * ((MLP_DENSE_LAYERS[l]?.dIn ?? 0) ** 2 + (MLP_DENSE_LAYERS[l]?.dOut ?? 0) ** 2), 0);
       return ok(EMPTY);
     }
     const inv = this.kfac.get(layer);
