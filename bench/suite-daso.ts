@@ -20,7 +20,7 @@ import { linkShimScript, SHIM_STATS_KEY, type ShimStats } from './daso-link-shim
 import { dasoPhaseEpochs, summariseDaso, usableRun, type DasoMethod } from './daso-ratios.ts';
 import type { BenchRun } from './result-types.ts';
 import type { Suite, SuiteContext } from './suite-context.ts';
-import { pollUntil, readStatus, urlOf, type Query } from './swarm-poll.ts';
+import { keptLog, pollUntil, readStatus, urlOf, type Query } from './swarm-poll.ts';
 
 /** The issue's slow link, as the app's URL parameter and as the shim's profile. */
 const LINK_PARAM = '50ms,10MBps';
@@ -36,8 +36,6 @@ const RUN_TIMEOUT_MS = 900_000;
 const QUICK_RUN_TIMEOUT_MS = 360_000;
 /** Workers finish their last epoch a moment after the coordinator; their DASO counters are final then. */
 const WORKER_DONE_TIMEOUT_MS = 30_000;
-/** Log lines kept per tab: warnings, errors and milestones, repeats collapsed. */
-const KEPT_LOG_LINES = 20;
 const MILESTONE = /DASO starts|epoch \d+ loss|finished|failed|left|joined/;
 /** A swarm that failed or lost a tab is run once more (a loaded machine can drop a tab at start-up). */
 const MAX_ATTEMPTS = 2;
@@ -73,19 +71,6 @@ async function openTabWith(browser: Browser, url: string, name: string, initScri
 }
 
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
-
-/** A tab's warnings, errors and milestones, consecutive repeats collapsed into one line with a count. */
-function keptLog(s: SwarmStatus | null): string[] {
-  const out: { text: string; n: number }[] = [];
-  for (const l of s?.log ?? []) {
-    if (l.level === 'info' && !MILESTONE.test(l.text)) continue;
-    const text = `${l.level}: ${l.text}`;
-    const last = out[out.length - 1];
-    if (last?.text === text) last.n += 1;
-    else out.push({ text, n: 1 });
-  }
-  return out.slice(-KEPT_LOG_LINES).map((x) => (x.n > 1 ? `${x.text} (x${x.n})` : x.text));
-}
 
 /** Bytes over the slow link and over the cheap ones, both directions, from what each method can see. */
 function traffic(spec: MethodSpec, all: readonly (SwarmStatus | null)[], shims: readonly (ShimStats | null)[]): { globalBytes: number | null; localBytes: number | null } {
@@ -135,7 +120,7 @@ function toRun(ctx: SuiteContext, spec: MethodSpec, epochs: number, end: { statu
     workerGlobalSyncs: w.map((x) => x?.globalSyncs ?? 0), workerMerges: w.map((x) => x?.merges ?? 0), workerIgnored: w.map((x) => x?.ignored ?? 0),
     workerFailures: w.flatMap((x) => (x?.failure == null ? [] : [x.failure])),
     backends: all.map((s) => s?.backend ?? '?'), tabPhases: all.map((s) => s?.phase ?? '?'),
-    tabsNotDone: all.filter((s) => s?.phase !== 'done').length, error: coord?.error ?? null, coordinatorLog: keptLog(coord),
+    tabsNotDone: all.filter((s) => s?.phase !== 'done').length, error: coord?.error ?? null, coordinatorLog: keptLog(coord, MILESTONE),
   };
 }
 
@@ -166,9 +151,9 @@ async function runSwarm(ctx: SuiteContext, spec: MethodSpec, epochs: number, tim
     const shims = await Promise.all(tabs.map((t, i) => (spec.shimmedTabs.includes(i) ? readShim(t) : Promise.resolve(null))));
     const run = toRun(ctx, spec, epochs, end, statuses, shims, { benchSeconds, peak: heap.peakPerTab(), loadAvgStart: load0, loadAvgEnd: loadavg()[0] ?? 0 });
     const notes: string[] = [];
-    if (end.outcome !== 'ok') notes.push(`${end.outcome} in phase ${end.status?.phase ?? '?'}; ${end.status?.error ?? ''} ${keptLog(end.status).slice(-8).join(' | ')}`.trim());
+    if (end.outcome !== 'ok') notes.push(`${end.outcome} in phase ${end.status?.phase ?? '?'}; ${end.status?.error ?? ''} ${keptLog(end.status, MILESTONE).slice(-8).join(' | ')}`.trim());
     // A tab that did not finish: its own log says why (the coordinator only sees the link go).
-    tabs.forEach((t, i) => { if (statuses[i]?.phase !== 'done') notes.push(`${t.name} ended in phase ${statuses[i]?.phase ?? '?'}: ${keptLog(statuses[i] ?? null).slice(-6).join(' | ')}`); });
+    tabs.forEach((t, i) => { if (statuses[i]?.phase !== 'done') notes.push(`${t.name} ended in phase ${statuses[i]?.phase ?? '?'}: ${keptLog(statuses[i] ?? null, MILESTONE).slice(-6).join(' | ')}`); });
     for (const t of tabs) if (t.errors.length > 0) notes.push(`${t.name} console errors: ${t.errors.slice(-2).join(' | ')}`);
     return { run, notes };
   } finally {

@@ -17,7 +17,7 @@ import { HeapTracker, openTab, type Tab } from './browser-driver.ts';
 import { MEMORY_METHOD, summariseDho2, usableRun, type Dho2SuiteMethod } from './dho2-ratios.ts';
 import type { BenchRun } from './result-types.ts';
 import type { Suite, SuiteContext } from './suite-context.ts';
-import { pollUntil, readStatus, urlOf, type Query } from './swarm-poll.ts';
+import { keptLog, pollUntil, readStatus, urlOf, type Query } from './swarm-poll.ts';
 
 /** Learning rates and K-FAC damping: tune here. Adam 2e-3 is the app's default (url-config.ts DEFAULT_LR). */
 const ADAM_LR = 0.002;
@@ -48,7 +48,6 @@ const MEMORY_TIMEOUT_MS = 240_000;
 const WORKER_DONE_TIMEOUT_MS = 30_000;
 /** A swarm that failed or lost a tab is run once more (a loaded machine can drop a tab at start-up). */
 const MAX_ATTEMPTS = 2;
-const KEPT_LOG_LINES = 20;
 const MILESTONE = /curvature|refresh|install|drop|shard|K-FAC|epoch \d+ loss|finished|failed|left|joined|training starts/i;
 
 interface MethodSpec { readonly id: Dho2SuiteMethod; readonly label: string; readonly query: Query }
@@ -64,19 +63,6 @@ const METHODS: readonly MethodSpec[] = [
 
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 const queryText = (q: Query): string => Object.entries(q).map(([k, v]) => `${k}=${String(v)}`).join('&');
-
-/** A tab's warnings, errors and milestones, consecutive repeats collapsed into one line with a count. */
-function keptLog(s: SwarmStatus | null): string[] {
-  const out: { text: string; n: number }[] = [];
-  for (const l of s?.log ?? []) {
-    if (l.level === 'info' && !MILESTONE.test(l.text)) continue;
-    const text = `${l.level}: ${l.text}`;
-    const last = out[out.length - 1];
-    if (last?.text === text) last.n += 1;
-    else out.push({ text, n: 1 });
-  }
-  return out.slice(-KEPT_LOG_LINES).map((x) => (x.n > 1 ? `${x.text} (x${x.n})` : x.text));
-}
 
 /** What one swarm left behind. */
 interface SwarmEnd {
@@ -131,8 +117,8 @@ async function runSwarm(ctx: SuiteContext, plan: SwarmPlan, closed: Promise<neve
     const benchSeconds = (performance.now() - t0) / 1000;
     const statuses = await Promise.all(tabs.map((t) => readStatus(t)));
     const notes: string[] = [];
-    if (end.outcome !== 'ok') notes.push(`${end.outcome} in phase ${end.status?.phase ?? '?'}; ${end.status?.error ?? ''} ${keptLog(end.status).slice(-8).join(' | ')}`.trim());
-    if (plan.waitWorkers) tabs.forEach((t, i) => { if (statuses[i]?.phase !== 'done') notes.push(`${t.name} ended in phase ${statuses[i]?.phase ?? '?'}: ${keptLog(statuses[i] ?? null).slice(-6).join(' | ')}`); });
+    if (end.outcome !== 'ok') notes.push(`${end.outcome} in phase ${end.status?.phase ?? '?'}; ${end.status?.error ?? ''} ${keptLog(end.status, MILESTONE).slice(-8).join(' | ')}`.trim());
+    if (plan.waitWorkers) tabs.forEach((t, i) => { if (statuses[i]?.phase !== 'done') notes.push(`${t.name} ended in phase ${statuses[i]?.phase ?? '?'}: ${keptLog(statuses[i] ?? null, MILESTONE).slice(-6).join(' | ')}`); });
     for (const t of tabs) if (t.errors.length > 0) notes.push(`${t.name} console errors: ${t.errors.slice(-2).join(' | ')}`);
     return { end, statuses, benchSeconds, peak: heap.peakPerTab(), loadAvgStart, notes };
   } finally {
@@ -167,7 +153,7 @@ function toRun(ctx: SuiteContext, method: string, name: string, dataset: string,
     tabOwnFloats: r.statuses.map((s) => s?.secondOrder?.ownFloats ?? 0),
     backends: r.statuses.map((s) => s?.backend ?? '?'), tabPhases: r.statuses.map((s) => s?.phase ?? '?'),
     tabsNotDone: r.statuses.filter((s) => s?.phase !== 'done').length + (tabs - r.statuses.length),
-    error: coord?.error ?? null, coordinatorLog: keptLog(coord), loadAvgStart: r.loadAvgStart, loadAvgEnd: loadavg()[0] ?? 0,
+    error: coord?.error ?? null, coordinatorLog: keptLog(coord, MILESTONE), loadAvgStart: r.loadAvgStart, loadAvgEnd: loadavg()[0] ?? 0,
   };
 }
 

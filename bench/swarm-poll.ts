@@ -30,3 +30,22 @@ export async function pollUntil(tab: Tab, tabs: () => readonly Tab[], heap: Heap
   }
   return { status: last, outcome: 'timeout' };
 }
+
+/** Log lines a suite keeps per tab. */
+export const KEPT_LOG_LINES = 20;
+
+/**
+ * A tab's warnings, errors and the info lines matching `milestone`, consecutive repeats collapsed into one line
+ * with a count, the last KEPT_LOG_LINES of them.
+ */
+export function keptLog(s: SwarmStatus | null, milestone: RegExp): string[] {
+  const out: { text: string; n: number }[] = [];
+  for (const l of s?.log ?? []) {
+    if (l.level === 'info' && !milestone.test(l.text)) continue;
+    const text = `${l.level}: ${l.text}`;
+    const last = out[out.length - 1];
+    if (last?.text === text) last.n += 1;
+    else out.push({ text, n: 1 });
+  }
+  return out.slice(-KEPT_LOG_LINES).map((x) => (x.n > 1 ? `${x.text} (x${x.n})` : x.text));
+}
