@@ -22,6 +22,8 @@ export interface LogEntry {
 export type HostEvent =
   | { readonly type: 'message'; readonly from: PeerId; readonly msg: Message; readonly now: number }
   | { readonly type: 'peer-left'; readonly peer: PeerId; readonly reason: string; readonly now: number }
+  /** Bytes of an unfinished message from `peer` arrived: it is alive (its heartbeats queue behind that message). */
+  | { readonly type: 'peer-alive'; readonly peer: PeerId; readonly now: number }
   /**
    * `stalled`: this tab's own event loop was blocked for over two heartbeat intervals before this tick (a long
    * job, a throttled tab), so silence of its peers during that time proves nothing: their messages may still
@@ -90,8 +92,11 @@ export class RoleHost<S, E, C extends { readonly type: string }> {
     let lastTick = this.now();
     this.timer = setInterval(() => {
       const now = this.now();
-      const stalled = now - lastTick > 2 * HEARTBEAT_INTERVAL_MS;
+      const gap = now - lastTick;
+      const stalled = gap > 2 * HEARTBEAT_INTERVAL_MS;
       lastTick = now;
+      // Peers time this tab out after PEER_TIMEOUT_MS of silence: say so when it came close (diagnosis of drops).
+      if (stalled) this.log('warn', `this tab's event loop was blocked for ${Math.round(gap)} ms (heartbeats were late)`);
       this.dispatch({ type: 'tick', now, stalled });
     }, HEARTBEAT_INTERVAL_MS);
   }
@@ -176,6 +181,7 @@ export class RoleHost<S, E, C extends { readonly type: string }> {
     switch (e.type) {
       case 'message': this.onBytes(e.from, e.bytes, now); return;
       case 'peer-connected': return;
+      case 'peer-active': this.dispatch({ type: 'peer-alive', peer: e.peer, now }); return;
       case 'peer-disconnected':
         this.inboundLimit.forget(e.peer);
         this.flooding.delete(e.peer);

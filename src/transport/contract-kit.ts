@@ -92,7 +92,7 @@ export class Recorder {
   }
 
   /** Number of recorded events of `type` about `peer` (peer-connected / peer-disconnected / error). */
-  count(type: 'peer-connected' | 'peer-disconnected' | 'error', peer: PeerId): number {
+  count(type: 'peer-connected' | 'peer-disconnected' | 'peer-active' | 'error', peer: PeerId): number {
     return this.events.filter((e) => {
       switch (e.type) {
         case 'error':
@@ -101,6 +101,7 @@ export class Recorder {
           return false;
         case 'peer-connected':
         case 'peer-disconnected':
+        case 'peer-active':
           return e.type === type && e.peer === peer;
       }
     }).length;

@@ -118,6 +118,18 @@ const CASES: Record<string, Case> = {
     checkEqual(b.stats().messagesReceived - before.b.messagesReceived, 1, 'messagesReceived');
   },
 
+  'reports a long message in transit as peer-active before it arrives; a one-chunk message does not': async (fx) => {
+    const { a, b, rb } = await connectedPair(fx);
+    await a.send(b.self, makeMessage(1, 100));
+    await rb.untilMessages(a.self, 1);
+    checkEqual(rb.count('peer-active', a.self), 0, 'peer-active events for a one-chunk message');
+    await a.send(b.self, makeMessage(2, 2 * MIB));
+    await rb.untilMessages(a.self, 2);
+    const firstActive = rb.events.findIndex((e) => e.type === 'peer-active' && e.peer === a.self);
+    const bigArrived = rb.events.findIndex((e) => e.type === 'message' && e.from === a.self && e.bytes.byteLength === 2 * MIB);
+    check(firstActive >= 0 && firstActive < bigArrived, `peer-active (event ${firstActive}) precedes the 2 MiB message (event ${bigArrived})`);
+  },
+
   'disconnect: peer-disconnected on both sides, then sends reject': async (fx) => {
     const { a, b, ra, rb } = await connectedPair(fx);
     a.disconnect(b.self, 'test');

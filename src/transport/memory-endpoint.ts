@@ -8,6 +8,7 @@ import type { PeerId } from '../core/ids.ts';
 import { MAX_MESSAGE_BYTES, TransportError } from './transport.ts';
 import type { AbortOptions, Transport, TransportListener, TransportStats } from './transport.ts';
 import { Reassembler, splitMessage } from '../protocol/chunk.ts';
+import { ActivityThrottle } from './activity.ts';
 import { Listeners } from './listeners.ts';
 
 /** What an endpoint needs from its hub. */
@@ -34,6 +35,7 @@ interface Waiter {
 
 interface OpenLink {
   readonly reassembler: Reassembler;
+  readonly activity: ActivityThrottle;
 }
 
 /** A Transport endpoint living in a memory hub. Create it with `hub.createTransport(id)`. */
@@ -113,7 +115,7 @@ export class MemoryTransport implements Transport {
   deliverOpen(from: PeerId): void {
     if (this.closed || this.open.has(from) || !this.hub.isLinked(this.self, from)) return;
     const reassembler = new Reassembler({ maxMessageBytes: MAX_MESSAGE_BYTES, maxChunkBytes: this.hub.chunkBytes });
-    this.open.set(from, { reassembler });
+    this.open.set(from, { reassembler, activity: new ActivityThrottle() });
     this.listeners.emit({ type: 'peer-connected', peer: from });
     const ws = this.waiters.get(from) ?? [];
     this.waiters.delete(from);
@@ -137,7 +139,10 @@ export class MemoryTransport implements Transport {
       this.disconnect(from, `protocol-violation (${res.error.kind})`);
       return;
     }
-    if (res.value === null) return;
+    if (res.value === null) {
+      if (link.activity.due(Date.now())) this.listeners.emit({ type: 'peer-active', peer: from });
+      return;
+    }
     this.counters.messagesReceived++;
     this.listeners.emit({ type: 'message', from, bytes: res.value });
   }

@@ -77,8 +77,9 @@ describe('memory hub', () => {
     const chunks = splitMessage(new Uint8Array(40_000), 0, MEMORY_CHUNK_BYTES).length;
     expect(hub.pending()).toBe(chunks);
     expect(hub.step()).toBe(true);
+    expect(eb.map((e) => e.type)).toEqual(['peer-connected', 'peer-active']); // the first chunk proves a is alive
     expect(hub.flush()).toBe(chunks - 1);
-    expect(eb.map((e) => e.type)).toEqual(['peer-connected', 'message']);
+    expect(eb.map((e) => e.type)).toEqual(['peer-connected', 'peer-active', 'message']); // throttled: no event per chunk
   });
 
   it('counts chunk headers in stats', async () => {

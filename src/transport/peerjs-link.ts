@@ -14,6 +14,7 @@ import type { DataConnection } from 'peerjs';
 import type { PeerId } from '../core/ids.ts';
 import { MAX_MESSAGE_BYTES, TransportError } from './transport.ts';
 import { CHUNK_HEADER_BYTES, Reassembler, chunkCount, encodeChunk } from '../protocol/chunk.ts';
+import { ActivityThrottle } from './activity.ts';
 
 /** Chunk size when the SCTP transport reports no usable max message size (portable across browsers). */
 export const FALLBACK_CHUNK_BYTES = 16 * 1024;
@@ -39,6 +40,8 @@ export interface LinkOwner {
   readonly counters: LinkCounters;
   opened(link: PeerJsLink): void;
   message(link: PeerJsLink, bytes: Uint8Array): void;
+  /** A chunk of a message still in transit arrived (throttled, see activity.ts). */
+  active(link: PeerJsLink): void;
   violation(link: PeerJsLink, detail: string): void;
   /** Called exactly once when the link ends, whatever the cause. */
   closed(link: PeerJsLink, reason: string): void;
@@ -64,6 +67,7 @@ export class PeerJsLink {
   private nextMessageId = 0;
   private chain: Promise<void> = Promise.resolve();
   private readonly roomWaiters = new Set<RoomWaiter>();
+  private readonly activity = new ActivityThrottle();
   private readonly reassembler = new Reassembler({
     maxMessageBytes: MAX_MESSAGE_BYTES,
     maxChunkBytes: MAX_INBOUND_CHUNK_BYTES,
@@ -162,7 +166,10 @@ export class PeerJsLink {
       this.owner.violation(this, `${res.error.kind}: ${res.error.detail}`);
       return;
     }
-    if (res.value === null) return;
+    if (res.value === null) {
+      if (this.activity.due(performance.now())) this.owner.active(this);
+      return;
+    }
     this.owner.counters.messagesReceived++;
     this.owner.message(this, res.value);
   }

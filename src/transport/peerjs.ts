@@ -45,6 +45,7 @@ export class PeerJsTransport implements Transport {
     counters: this.counters,
     opened: (link) => { this.linkOpened(link); },
     message: (link, bytes) => { this.linkMessage(link, bytes); },
+    active: (link) => { if (this.announced.get(link.peer) === link) this.listeners.emit({ type: 'peer-active', peer: link.peer }); },
     violation: (link, detail) => { this.linkViolation(link, detail); },
     closed: (link, reason) => { this.linkClosed(link, reason); },
   };

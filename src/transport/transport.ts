@@ -45,6 +45,11 @@ export type TransportEvent =
   | { readonly type: 'message'; readonly from: PeerId; readonly bytes: Uint8Array }
   | { readonly type: 'peer-connected'; readonly peer: PeerId }
   | { readonly type: 'peer-disconnected'; readonly peer: PeerId; readonly reason: string }
+  /**
+   * Part of a message from `peer` arrived and more is on its way: the peer is alive even though no whole
+   * message (and so none of its heartbeats, queued behind this one) has arrived. Throttled (activity.ts).
+   */
+  | { readonly type: 'peer-active'; readonly peer: PeerId }
   | { readonly type: 'error'; readonly error: TransportError };
 
 export type TransportListener = (e: TransportEvent) => void;

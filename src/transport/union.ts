@@ -107,6 +107,7 @@ class UnionTransport implements Transport {
         return;
       }
       case 'message':
+      case 'peer-active':
       case 'error':
         this.listeners.emit(e);
         return;

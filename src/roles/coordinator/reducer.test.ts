@@ -75,6 +75,21 @@ describe('coordinator reducer', () => {
     expect(out.state.step).toBe(1);
   });
 
+  it('keeps a worker whose long upload is still arriving (peer-alive), though no whole message came for longer than the timeout', () => {
+    const s = run(start, [hello(A, 300, 0), hello(B, 100, 0)]).state;
+    const t = PEER_TIMEOUT_MS;
+    const out = run(s, [
+      { type: 'message', from: A, now: t, msg: { type: 'heartbeat', sentAt: t } },
+      { type: 'peer-alive', peer: B, now: t - 500 }, // B's chunks arrive; its heartbeats queue behind them
+      { type: 'tick', now: t + 1 },
+      { type: 'message', from: A, now: 2 * t, msg: { type: 'heartbeat', sentAt: 2 * t } },
+      { type: 'tick', now: 2 * t },
+    ]);
+    expect(Object.keys(out.state.members)).toEqual([A]); // B's activity ended at t - 500: by 2t it is timed out
+    const kept = run(s, [{ type: 'message', from: A, now: t, msg: { type: 'heartbeat', sentAt: t } }, { type: 'peer-alive', peer: B, now: t - 500 }, { type: 'tick', now: t + 1 }]);
+    expect(Object.keys(kept.state.members).sort()).toEqual([A, B].sort());
+  });
+
   it('does not time a worker out on the tick after its own stall, but does a tick later if it stays silent', () => {
     const s = run(start, [hello(A, 300, 0), hello(B, 100, 0)]).state;
     const late = PEER_TIMEOUT_MS * 3; // this tab was blocked: B's heartbeats may be queued behind the tick

@@ -25,6 +25,7 @@ export const EVAL_EVERY_STEPS = 10;
 export type CoordinatorEvent =
   | { readonly type: 'message'; readonly from: PeerId; readonly msg: Message; readonly now: number }
   | { readonly type: 'peer-left'; readonly peer: PeerId; readonly reason: string; readonly now: number }
+  | { readonly type: 'peer-alive'; readonly peer: PeerId; readonly now: number }
   | { readonly type: 'tick'; readonly now: number; readonly stalled?: boolean }
   | { readonly type: 'start-requested'; readonly now: number }
   | { readonly type: 'evaluated'; readonly step: number; readonly accuracy: number; readonly now: number }
@@ -311,7 +312,7 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
 
   function onMessage(s: CoordinatorState, from: PeerId, msg: Message, now: number): Out {
     const m = s.members[from];
-    const seen: CoordinatorState = m ? { ...s, members: { ...s.members, [from]: { ...m, lastSeen: now } } } : s;
+    const seen = markSeen(s, from, now);
     if (msg.type === 'hello') return onHello(seen, from, msg, now);
     if (!m) return done(s, [send(from, { type: 'error', code: 'not-joined', detail: 'send hello first' }), { type: 'disconnect', peer: from, reason: `${msg.type} before hello` }]);
     if (msg.type === 'daso-epoch') return onFederated(seen, from, acceptDasoEpoch(seen, dasoCtx, from, msg), now);
@@ -341,6 +342,7 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     switch (e.type) {
       case 'message': return onMessage(s, e.from, e.msg, e.now);
       case 'peer-left': return removeMember(s, e.peer, e.reason, [], e.now);
+      case 'peer-alive': return done(markSeen(s, e.peer, e.now));
       case 'tick': return onTick(s, e.now, e.stalled === true);
       case 'start-requested': return s.phase === 'recruiting' ? startTraining(s, e.now) : done(s, [log('warn', `already ${s.phase}`)]);
       case 'evaluated': return onEvaluated(s, e.accuracy, e.now);
@@ -352,5 +354,11 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
 }
 
 export { HEARTBEAT_INTERVAL_MS };
+
+/** Any sign of life from a member (a message, or part of one) restarts its heartbeat timeout. */
+function markSeen(s: CoordinatorState, peer: PeerId, now: number): CoordinatorState {
+  const m = s.members[peer];
+  return m ? { ...s, members: { ...s.members, [peer]: { ...m, lastSeen: Math.max(m.lastSeen, now) } } } : s;
+}
 
 const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);

@@ -22,6 +22,7 @@ export type WorkerEvent =
   | { readonly type: 'connected'; readonly now: number }
   | { readonly type: 'message'; readonly from: PeerId; readonly msg: Message; readonly now: number }
   | { readonly type: 'peer-left'; readonly peer: PeerId; readonly reason: string; readonly now: number }
+  | { readonly type: 'peer-alive'; readonly peer: PeerId; readonly now: number }
   | { readonly type: 'tick'; readonly now: number; readonly stalled?: boolean }
   | { readonly type: 'gradients-ready'; readonly step: number; readonly count: number; readonly lossSum: number; readonly grads: readonly Float32Array[]; readonly now: number }
   /** Analytic algos: this tab's statistics of `layer` are ready, one sum per client group. */
@@ -193,6 +194,9 @@ export function createWorkerReducer(ctx: WorkerContext) {
         const seen = { ...s, lastSeenCoordinator: e.now };
         return fromCoordinator(seen, e.msg);
       }
+      case 'peer-alive':
+        // Part of a long message from the coordinator (e.g. the model) is arriving: it is alive.
+        return e.peer === s.coordinator ? done({ ...s, lastSeenCoordinator: Math.max(s.lastSeenCoordinator, e.now) }) : done(s);
       case 'peer-left':
         return e.peer === s.coordinator && s.phase !== 'done' ? fail(s, `coordinator left: ${e.reason}`) : done(s);
       case 'tick': {
