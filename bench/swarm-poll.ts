@@ -2,6 +2,7 @@
  * What every swarm suite does with its tabs: build an app URL from parameters, read `window.swarm.status()`
  * and poll one tab until a condition holds (sampling every tab's heap on the way).
  */
+import { randomBytes } from 'node:crypto';
 import type { SwarmStatus } from '../src/ui/snapshot.ts';
 import type { HeapTracker, Tab } from './browser-driver.ts';
 
@@ -11,7 +12,21 @@ export const POLL_MS = 500;
 /** URL parameters of the app (README, "URL parameters"). */
 export type Query = Readonly<Record<string, string | number>>;
 
-export const urlOf = (base: string, q: Query): string => `${base}/?${new URLSearchParams(Object.entries(q).map(([k, v]) => [k, String(v)])).toString()}`;
+/** One random room key per room name, like the one a real join link carries after '#key='. */
+const roomKeys = new Map<string, string>();
+function roomKeyOf(room: string): string {
+  const known = roomKeys.get(room);
+  if (known !== undefined) return known;
+  const key = randomBytes(16).toString('base64url');
+  roomKeys.set(room, key);
+  return key;
+}
+
+/** The app URL of a tab of `q.room` with the room's key in the fragment (every tab of a room gets the same). */
+export const urlOf = (base: string, q: Query): string => {
+  const query = new URLSearchParams(Object.entries(q).map(([k, v]) => [k, String(v)])).toString();
+  return `${base}/?${query}${q.room === undefined ? '' : `#key=${roomKeyOf(String(q.room))}`}`;
+};
 
 /** The tab's status, or null while the app has not booted (or the page is gone). */
 export const readStatus = (tab: Tab): Promise<SwarmStatus | null> =>

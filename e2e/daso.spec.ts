@@ -10,7 +10,7 @@ import { chromium, expect, test } from '@playwright/test';
 import type { BrowserContext, Page } from '@playwright/test';
 import { CHROMIUM_ARGS } from '../playwright.config.ts';
 import type { SwarmStatus } from '../src/ui/snapshot.ts';
-import { openTab, status, uniqueRoom, waitForStatus } from './fixtures/swarm.ts';
+import { openTab, status, swarmPath, uniqueRoom, waitForStatus } from './fixtures/swarm.ts';
 
 const COMMON = {
   dataset: 'mnist', model: 'mlp', backend: 'wasm', seed: 7, algo: 'daso', optimizer: 'sgd-momentum', epochs: 4,
@@ -21,7 +21,7 @@ const COMMON = {
 async function tabIn(context: BrowserContext, query: Record<string, string | number>): Promise<Page> {
   const page = await context.newPage();
   page.on('console', (m) => { if (m.type() === 'error') console.log(`[tab ${String(query.role)}] ${m.text()}`); });
-  await page.goto(`/?${new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)])).toString()}`);
+  await page.goto(swarmPath(query));
   return page;
 }
 

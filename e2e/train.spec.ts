@@ -4,7 +4,7 @@
  * tab that sends garbage (or floods) is dropped and training goes on.
  */
 import { expect, test } from '@playwright/test';
-import { openTab, status, uniqueRoom, waitForStatus } from './fixtures/swarm.ts';
+import { openTab, roomKeyFragment, status, uniqueRoom, waitForStatus } from './fixtures/swarm.ts';
 
 test('4 tabs train MNIST data-parallel over WebRTC to >= 90% accuracy; a garbage-sending tab is dropped', async ({ browser }) => {
   const room = uniqueRoom('e2e');
@@ -18,10 +18,13 @@ test('4 tabs train MNIST data-parallel over WebRTC to >= 90% accuracy; a garbage
   const before = await status(coord);
   expect(before.devices.filter((d) => d.active)).toHaveLength(4); // 3 remote workers + the coordinator's own
 
-  // A rogue tab joins the room and sends garbage: it must be dropped, and nobody crashes.
+  // A tab with a wrong key is refused before it gets anything; then a rogue insider (right key) sends
+  // garbage: it must be dropped, and nobody crashes.
   const rogue = await browser.newPage();
-  await rogue.goto(`/rogue.html?room=${room}`);
+  await rogue.goto(`/rogue.html?room=${room}#${roomKeyFragment(room)}`);
   const rogueReport = await rogue.evaluate(() => window.rogue.attack());
+  expect(rogueReport.wrongKey.refused).toMatch(/^unauthenticated: wrong room key/);
+  expect(rogueReport.wrongKey.bytesReceived).toBeLessThan(500); // the coordinator's nonce and proof frames only: no model data
   expect(rogueReport.sent).toBeGreaterThan(0);
   expect(rogueReport.ids).toHaveLength(4);
   await waitForStatus(coord, (s) => rogueReport.ids.every((id) => !s.peers.includes(id)), 20_000, 'rogues to be dropped');
@@ -30,6 +33,12 @@ test('4 tabs train MNIST data-parallel over WebRTC to >= 90% accuracy; a garbage
   expect(afterRogue.phase).toBe('training');
   expect(afterRogue.devices.map((d) => d.id)).not.toContain(rogueReport.ids[2]);
   expect(afterRogue.log.some((l) => l.text.includes(`${rogueReport.ids[3]} sends too many messages`))).toBe(true);
+  expect(afterRogue.log.some((l) => l.text.includes(rogueReport.wrongKey.id) && l.text.includes('unauthenticated'))).toBe(true);
+  expect(afterRogue.devices.map((d) => d.id)).not.toContain(rogueReport.wrongKey.id);
+
+  // A real worker tab opened from a link without the key says why it cannot join.
+  const keyless = await openTab(browser, { ...common, role: 'worker' }, { key: false });
+  await expect.poll(async () => (await status(keyless)).error ?? '', { timeout: 30_000 }).toMatch(/refused this tab: wrong room key/);
 
   const final = await waitForStatus(coord, (s) => s.phase === 'done', 200_000, 'training to finish');
   expect(final.testAccuracy).not.toBeNull();

@@ -9,6 +9,7 @@ import type { Dataset } from '../core/data/dataset.ts';
 import type { DeviceInfo, Role, RunConfig } from '../protocol/messages.ts';
 import { TransportError, type Transport, type TransportStats } from '../transport/transport.ts';
 import { createPeerJsTransport } from '../transport/peerjs.ts';
+import { createAuthenticatedTransport } from '../transport/authenticated.ts';
 import { createMemoryHub } from '../transport/memory.ts';
 import { createUnionTransport } from '../transport/union.ts';
 import { CoordinatorRuntime } from '../roles/coordinator/runtime.ts';
@@ -24,6 +25,8 @@ export type Membership =
 
 export interface JoinInit {
   readonly room: string;
+  /** The room key (room-key.ts): every PeerJS link must prove it before it carries anything. */
+  readonly roomKey: Uint8Array;
   readonly role: Role | null;
   readonly coordinatorId: PeerId;
   readonly device: DeviceInfo;
@@ -85,10 +88,11 @@ export async function joinRoom(init: JoinInit): Promise<Membership> {
     }
   }
   const net = await createPeerJsTransport(peerInit(sc));
-  const worker = dasoWorker(init, net);
+  const admitted = createAuthenticatedTransport(net, { key: init.roomKey });
+  const worker = dasoWorker(init, admitted);
   worker.host.subscribe(init.onChange);
   await connectWithRetry(worker);
-  return { role: 'worker', transport: net, worker, remoteStats: () => net.stats() };
+  return { role: 'worker', transport: admitted, worker, remoteStats: () => net.stats() };
 }
 
 async function connectWithRetry(worker: WorkerRuntime): Promise<void> {
@@ -98,6 +102,7 @@ async function connectWithRetry(worker: WorkerRuntime): Promise<void> {
       return;
     } catch (e) {
       worker.stop();
+      if (e instanceof TransportError && e.kind === 'unauthenticated') throw new Error(`the room refused this tab: ${e.message}. Open the join link or scan the QR code shown on the coordinator's screen (the key is the part after '#').`);
       if (attempt >= WORKER_CONNECT_ATTEMPTS) throw new Error(`could not reach the coordinator: ${String(e)}`);
       worker.host.log('warn', `coordinator not reachable yet (${String(e)}); retrying`);
       await new Promise((r) => setTimeout(r, WORKER_RETRY_MS));
@@ -120,7 +125,8 @@ function dasoWorker(init: JoinInit, transport: Transport): WorkerRuntime {
 async function startCoordinator(init: JoinInit, net: Transport, sc: ServerConfig): Promise<Membership> {
   const hub = createMemoryHub();
   const local = hub.createTransport(init.coordinatorId);
-  const transport = createUnionTransport(init.coordinatorId, [net, local]);
+  // The in-tab link to its own worker needs no admission; every PeerJS link does.
+  const transport = createUnionTransport(init.coordinatorId, [createAuthenticatedTransport(net, { key: init.roomKey }), local]);
   const coordinator = new CoordinatorRuntime({
     transport, room: init.room, config: init.config, minPeers: init.minPeers, autostart: init.autostart, dataset: init.dataset,
     ...(init.daso === undefined ? {} : { daso: init.daso }),
@@ -132,7 +138,7 @@ async function startCoordinator(init: JoinInit, net: Transport, sc: ServerConfig
   // DASO workers talk to each other directly, so the coordinator tab's own worker needs a PeerJS id of its
   // own (still `<coordinator>-w`, the id the coordinator treats as its local worker); other algos stay in-tab.
   const localId = peerIdFrom(`${init.coordinatorId}-w`);
-  const workerTransport = init.config.algo === 'daso' ? await createPeerJsTransport(peerInit(sc, localId)) : hub.createTransport(localId);
+  const workerTransport = init.config.algo === 'daso' ? createAuthenticatedTransport(await createPeerJsTransport(peerInit(sc, localId)), { key: init.roomKey }) : hub.createTransport(localId);
   const localWorker = dasoWorker(init, workerTransport);
   localWorker.start().catch((e: unknown) => { coordinator.host.log('error', `local worker failed: ${String(e)}`); });
   return { role: 'coordinator', transport, coordinator, localWorker, remoteStats: () => net.stats() };

@@ -9,6 +9,7 @@ import type { DeviceInfo, RunConfig } from '../protocol/messages.ts';
 import { parseUrlConfig, coordinatorIdFor, type UrlConfig } from '../platform/url-config.ts';
 import { chooseBackend, type BackendChoice } from '../platform/backend.ts';
 import { loadDataset } from '../platform/load-dataset.ts';
+import { newRoomKey, parseRoomKey, roomKeyFragment } from '../platform/room-key.ts';
 import { mountDashboard } from '../ui/dashboard.ts';
 import type { SwarmStatus } from '../ui/snapshot.ts';
 import { joinRoom, type Membership } from './join-room.ts';
@@ -28,10 +29,12 @@ declare global {
 const q = new URLSearchParams(location.search);
 const cfg: UrlConfig = parseUrlConfig(q);
 const room = cfg.room ?? randomRoom();
-if (cfg.room === null) {
-  q.set('room', room);
-  history.replaceState(null, '', `${location.pathname}?${q.toString()}`);
-}
+// The room key travels in the fragment only (room-key.ts). A link without one makes a new key: right for
+// the first tab of a room; a later tab without the key is refused by the room, and says so.
+const parsedKey = parseRoomKey(location.hash);
+const roomKey = parsedKey.ok && parsedKey.value !== null ? parsedKey.value : newRoomKey();
+if (cfg.room === null) q.set('room', room);
+if (cfg.room === null || !parsedKey.ok || parsedKey.value === null) history.replaceState(null, '', `${location.pathname}?${q.toString()}#${roomKeyFragment(roomKey)}`);
 
 let choice: BackendChoice | null = null;
 let dataset: Dataset | null = null;
@@ -39,11 +42,13 @@ let membership: Membership | null = null;
 let phase: SwarmStatus['phase'] = 'starting';
 let error: string | null = cfg.problems.length > 0 ? cfg.problems.join('; ') : null;
 const bootLog: SwarmStatus['log'][number][] = cfg.problems.map((p) => ({ at: Date.now(), level: 'warn' as const, text: p }));
+if (!parsedKey.ok) bootLog.push({ at: Date.now(), level: 'warn', text: `${parsedKey.error}; a new key was made` });
 
 function joinUrl(): string {
   const u = new URL(location.href);
   const keep = new URLSearchParams({ room });
   u.search = keep.toString();
+  u.hash = roomKeyFragment(roomKey);
   return u.toString();
 }
 
@@ -121,7 +126,7 @@ async function boot(): Promise<void> {
     localEpochs: cfg.localEpochs, localBatch: cfg.localBatch, masking: cfg.masking,
   };
   membership = await joinRoom({
-    room, role: cfg.role, coordinatorId: peerIdFrom(coordinatorIdFor(room)) satisfies PeerId, device, dataset, config,
+    room, roomKey, role: cfg.role, coordinatorId: peerIdFrom(coordinatorIdFor(room)) satisfies PeerId, device, dataset, config,
     minPeers: cfg.minPeers, autostart: cfg.autostart, onChange: render, daso: cfg.daso, emulateGlobalLink: cfg.emulateGlobalLink, dho2: cfg.dho2, kfac: cfg.kfac,
   });
   phase = membership.role === 'coordinator' ? 'recruiting' : 'connecting';

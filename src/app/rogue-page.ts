@@ -1,6 +1,8 @@
 /**
- * Test page: a hostile peer. `window.rogue.attack()` connects to the room's coordinator three times, each
- * with a fresh id, and misbehaves in a different layer each time: (1) bytes that break the chunk framing,
+ * Test page: a hostile peer. `window.rogue.attack()` first tries the room with a wrong key (it must be
+ * refused before it receives anything but admission frames). Then, holding the right key from the link's
+ * fragment (an insider), it connects to the room's coordinator four times, each with a fresh id, and
+ * misbehaves in a different layer each time: (1) bytes that break the chunk framing,
  * (2) well-chunked bytes that are not a valid frame, (3) a valid hello followed by a message only a
  * coordinator may send (a forged `start`), (4) a valid hello followed by a flood of heartbeats beyond the
  * inbound rate limit. The e2e test checks that each rogue is dropped and training goes on.
@@ -10,8 +12,13 @@ import { encodeMessage } from '../protocol/codec.ts';
 import { PROTOCOL_VERSION } from '../protocol/version.ts';
 import { coordinatorIdFor } from '../platform/url-config.ts';
 import { createPeerJsTransport, type PeerJsTransport } from '../transport/peerjs.ts';
+import { createAuthenticatedTransport } from '../transport/authenticated.ts';
+import { TransportError } from '../transport/transport.ts';
+import { newRoomKey, parseRoomKey } from '../platform/room-key.ts';
 
 export interface RogueReport {
+  /** The id that tried the wrong key, whether it was refused, and the bytes it received all the same. */
+  readonly wrongKey: { readonly id: string; readonly refused: string; readonly bytesReceived: number };
   /** Ids the rogue used, one per attack. */
   readonly ids: string[];
   /** Hostile payloads sent. */
@@ -26,13 +33,31 @@ declare global {
 
 const room = new URLSearchParams(location.search).get('room') ?? 'default';
 const coordinator = peerIdFrom(coordinatorIdFor(room));
+const parsedKey = parseRoomKey(location.hash);
+const roomKey = parsedKey.ok && parsedKey.value !== null ? parsedKey.value : newRoomKey();
 
-async function open(): Promise<PeerJsTransport> {
+function peerJs(): Promise<PeerJsTransport> {
   const secure = location.protocol === 'https:';
   const port = location.port === '' ? (secure ? 443 : 80) : Number(location.port);
-  const t = await createPeerJsTransport({ host: location.hostname, port, path: '/peerjs', secure, key: 'swarm', iceServers: [] });
-  await t.connect(coordinator, { signal: AbortSignal.timeout(15_000) });
-  return t;
+  return createPeerJsTransport({ host: location.hostname, port, path: '/peerjs', secure, key: 'swarm', iceServers: [] });
+}
+
+/** An admitted link to the coordinator; returns the raw PeerJS transport under it (for framing attacks). */
+async function open(): Promise<PeerJsTransport> {
+  const raw = await peerJs();
+  await createAuthenticatedTransport(raw, { key: roomKey }).connect(coordinator, { signal: AbortSignal.timeout(15_000) });
+  return raw;
+}
+
+/** Tries the room with a random key: the coordinator must refuse it. */
+async function wrongKey(): Promise<RogueReport['wrongKey']> {
+  const raw = await peerJs();
+  const refused = await createAuthenticatedTransport(raw, { key: newRoomKey() }).connect(coordinator, { signal: AbortSignal.timeout(15_000) })
+    .then(() => '', (e: unknown) => (e instanceof TransportError ? `${e.kind}: ${e.message}` : String(e)));
+  await pause(1500); // anything the coordinator might (wrongly) send after the refusal has time to arrive
+  const report = { id: raw.self, refused, bytesReceived: raw.stats().bytesReceived };
+  await raw.close();
+  return report;
 }
 
 function randomBytes(n: number): Uint8Array {
@@ -46,6 +71,7 @@ const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const FLOOD_MESSAGES = 3000;
 
 async function attack(): Promise<RogueReport> {
+  const refusal = await wrongKey();
   const ids: PeerId[] = [];
   let sent = 0;
   // 1. Garbage below the chunk layer.
@@ -74,7 +100,7 @@ async function attack(): Promise<RogueReport> {
   await Promise.all(flood);
   await pause(1500);
   for (const t of [t1, t2, t3, t4]) await t.close();
-  return { ids, sent };
+  return { wrongKey: refusal, ids, sent };
 }
 
 window.rogue = { attack };

@@ -19,6 +19,7 @@ export type TransportErrorKind =
   | 'negotiation-failed'
   | 'server-error' // signalling server unreachable or closed
   | 'protocol-violation' // the peer sent bytes that break the chunk framing or size caps
+  | 'unauthenticated' // the peer did not prove the room key (authenticated.ts)
   | 'closed';
 
 export class TransportError extends Error {
