@@ -13,9 +13,17 @@ export type CommonCommand =
   | { readonly type: 'disconnect'; readonly peer: PeerId; readonly reason: string }
   | { readonly type: 'log'; readonly level: LogLevel; readonly text: string };
 
-/** Membership timing: heartbeats every second; a peer silent for 4 s is gone (PeerJS close events are unreliable). */
-export const HEARTBEAT_INTERVAL_MS = 1000;
-export const PEER_TIMEOUT_MS = 4000;
+/**
+ * Membership timing (PeerJS close events are unreliable, so silence decides). Heartbeats every 0.5 s; the
+ * coordinator drops a worker silent for 2.5 s, so a lost worker is detected within 3 s (timeout + one
+ * tick). Long messages count as signs of life while they arrive (transport 'peer-active'), and a tab that
+ * was itself blocked grants its peers a fresh grace period, so only real silence counts. Workers give a
+ * silent coordinator longer: a coordinator's solve (K-FAC inverses, a layer's Cholesky) may hold its event
+ * loop for seconds on a slow device, and losing the coordinator costs a failover, not one worker.
+ */
+export const HEARTBEAT_INTERVAL_MS = 500;
+export const PEER_TIMEOUT_MS = 2500;
+export const COORDINATOR_TIMEOUT_MS = 8000;
 
 export const log = (level: LogLevel, text: string): CommonCommand => ({ type: 'log', level, text });
 export const send = (to: PeerId, msg: Message): CommonCommand => ({ type: 'send', to, msg });

@@ -3,7 +3,7 @@ import { peerIdFrom } from '../../core/ids.ts';
 import type { DeviceInfo } from '../../protocol/messages.ts';
 import { testConfig } from '../../testing/run-config.ts';
 import { singleAssign } from '../federated-plan.ts';
-import { PEER_TIMEOUT_MS } from '../commands.ts';
+import { COORDINATOR_TIMEOUT_MS } from '../commands.ts';
 import { createWorkerReducer, initialWorkerState, type WorkerEvent } from './reducer.ts';
 
 const C = peerIdFrom('swarm-r-coordinator');
@@ -77,13 +77,13 @@ describe('worker reducer, analytic algos', () => {
 
 describe('worker reducer, coordinator liveness', () => {
   it('gives up on a silent coordinator after the timeout, but not while a long message from it is arriving', () => {
-    const silent = reduce(assigned, { type: 'tick', now: 1 + PEER_TIMEOUT_MS + 1 });
+    const silent = reduce(assigned, { type: 'tick', now: 1 + COORDINATOR_TIMEOUT_MS + 1 });
     expect(silent.state.phase).toBe('failed');
-    const alive = reduce(assigned, { type: 'peer-alive', peer: C, now: PEER_TIMEOUT_MS });
-    const ticked = reduce(alive.state, { type: 'tick', now: 1 + PEER_TIMEOUT_MS + 1 });
+    const alive = reduce(assigned, { type: 'peer-alive', peer: C, now: COORDINATOR_TIMEOUT_MS });
+    const ticked = reduce(alive.state, { type: 'tick', now: 1 + COORDINATOR_TIMEOUT_MS + 1 });
     expect(ticked.state.phase).not.toBe('failed');
     expect(ticked.commands.map((c) => c.type)).toEqual(['send']); // its heartbeat
-    const other = reduce(assigned, { type: 'peer-alive', peer: peerIdFrom('swarm-r-someone'), now: PEER_TIMEOUT_MS });
-    expect(reduce(other.state, { type: 'tick', now: 1 + PEER_TIMEOUT_MS + 1 }).state.phase).toBe('failed'); // only the coordinator counts
+    const other = reduce(assigned, { type: 'peer-alive', peer: peerIdFrom('swarm-r-someone'), now: COORDINATOR_TIMEOUT_MS });
+    expect(reduce(other.state, { type: 'tick', now: 1 + COORDINATOR_TIMEOUT_MS + 1 }).state.phase).toBe('failed'); // only the coordinator counts
   });
 });

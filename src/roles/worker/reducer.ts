@@ -15,7 +15,7 @@ import type { CurvatureRequestMsg, DasoGlobalMsg, DasoGradsMsg, DasoParamsMsg, D
 
 /** The DASO messages a worker hands to its runner. */
 export type DasoMessage = DasoPlanMsg | DasoScheduleMsg | DasoGradsMsg | DasoGlobalMsg | DasoParamsMsg;
-import { HEARTBEAT_INTERVAL_MS, PEER_TIMEOUT_MS, log, send, type CommonCommand } from '../commands.ts';
+import { COORDINATOR_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, log, send, type CommonCommand } from '../commands.ts';
 import type { WorkerState } from './state.ts';
 
 export type WorkerEvent =
@@ -203,7 +203,7 @@ export function createWorkerReducer(ctx: WorkerContext) {
         if (s.phase === 'done' || s.phase === 'failed') return done(s);
         // After this tab's own stall the coordinator's heartbeats may still be queued: grant a fresh grace period.
         if (e.stalled === true) return done({ ...s, lastSeenCoordinator: Math.max(s.lastSeenCoordinator, e.now - HEARTBEAT_INTERVAL_MS) }, [send(s.coordinator, { type: 'heartbeat', sentAt: e.now })]);
-        if (e.now - s.lastSeenCoordinator > PEER_TIMEOUT_MS) return fail(s, 'coordinator silent: no heartbeat');
+        if (e.now - s.lastSeenCoordinator > COORDINATOR_TIMEOUT_MS) return fail(s, `coordinator silent for ${COORDINATOR_TIMEOUT_MS} ms`);
         return done(s, [send(s.coordinator, { type: 'heartbeat', sentAt: e.now })]);
       }
       case 'gradients-ready': {
