@@ -12,7 +12,7 @@ import { createPeerJsTransport } from '../transport/peerjs.ts';
 import { createAuthenticatedTransport } from '../transport/authenticated.ts';
 import { createMemoryHub } from '../transport/memory.ts';
 import { createUnionTransport } from '../transport/union.ts';
-import { CoordinatorRuntime } from '../roles/coordinator/runtime.ts';
+import { CoordinatorRuntime, type RunSnapshot } from '../roles/coordinator/runtime.ts';
 import { WorkerRuntime } from '../roles/worker/runtime.ts';
 import type { DasoOptions } from '../roles/coordinator/daso-reducer.ts';
 import type { Dho2Options, KfacOptions } from '../roles/second-order-options.ts';
@@ -41,6 +41,9 @@ export interface JoinInit {
   /** Second-order options (algos 'dho2', 'kfac'). */
   readonly dho2?: Dho2Options;
   readonly kfac?: KfacOptions;
+  /** If this tab becomes the coordinator: continue this checkpointed run, and store each epoch's model. */
+  readonly resume?: RunSnapshot;
+  readonly onCheckpoint?: (s: RunSnapshot) => void;
 }
 
 interface ServerConfig {
@@ -132,6 +135,8 @@ async function startCoordinator(init: JoinInit, net: Transport, sc: ServerConfig
     ...(init.daso === undefined ? {} : { daso: init.daso }),
     ...(init.dho2 === undefined ? {} : { dho2: init.dho2 }),
     ...(init.kfac === undefined ? {} : { kfac: init.kfac }),
+    ...(init.resume === undefined ? {} : { resume: init.resume }),
+    ...(init.onCheckpoint === undefined ? {} : { onCheckpoint: init.onCheckpoint }),
   });
   coordinator.host.subscribe(init.onChange);
   coordinator.start();

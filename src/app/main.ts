@@ -5,6 +5,7 @@
  */
 import { peerIdFrom, type PeerId } from '../core/ids.ts';
 import type { Dataset } from '../core/data/dataset.ts';
+import { toFloatBatch } from '../core/data/batch.ts';
 import type { DeviceInfo, RunConfig } from '../protocol/messages.ts';
 import { parseUrlConfig, coordinatorIdFor, type UrlConfig } from '../platform/url-config.ts';
 import { chooseBackend, type BackendChoice } from '../platform/backend.ts';
@@ -13,6 +14,8 @@ import { newRoomKey, parseRoomKey, roomKeyFragment } from '../platform/room-key.
 import { mountDashboard } from '../ui/dashboard.ts';
 import type { SwarmStatus } from '../ui/snapshot.ts';
 import { joinRoom, type Membership } from './join-room.ts';
+import { CHECKPOINTED_ALGOS, ModelPersistence, accuracyOf, downloadModel, readModelFiles } from './model-persistence.ts';
+import type { RunSnapshot } from '../roles/coordinator/runtime.ts';
 import { coordinatorView, dasoView, logLines, secondOrderView, workerView } from './status.ts';
 
 /** The solved layers of an analytic run, row-major. */
@@ -43,6 +46,16 @@ let phase: SwarmStatus['phase'] = 'starting';
 let error: string | null = cfg.problems.length > 0 ? cfg.problems.join('; ') : null;
 const bootLog: SwarmStatus['log'][number][] = cfg.problems.map((p) => ({ at: Date.now(), level: 'warn' as const, text: p }));
 if (!parsedKey.ok) bootLog.push({ at: Date.now(), level: 'warn', text: `${parsedKey.error}; a new key was made` });
+/** The run this tab takes part in: the URL's, or the checkpointed one it resumed. */
+let runConfig: RunConfig | null = null;
+/** Coordinator-side log lines go to the coordinator's log once it exists, to the boot log before. */
+const appLog = (level: 'info' | 'warn' | 'error', text: string): void => {
+  if (membership?.role === 'coordinator') membership.coordinator.host.log(level, text);
+  else bootLog.push({ at: Date.now(), level, text }); // shown by the next periodic render
+};
+const persistence = ModelPersistence.open(room, appLog);
+/** The model file the user loaded on this tab, and its test accuracy. */
+let loadedModel: { readonly name: string; readonly accuracy: number | null; readonly error: string | null } | null = null;
 
 function joinUrl(): string {
   const u = new URL(location.href);
@@ -50,6 +63,15 @@ function joinUrl(): string {
   u.search = keep.toString();
   u.hash = roomKeyFragment(roomKey);
   return u.toString();
+}
+
+function modelFilesView(): NonNullable<SwarmStatus['modelFiles']> {
+  const coordinating = membership?.role === 'coordinator' && runConfig !== null && CHECKPOINTED_ALGOS.includes(runConfig.algo);
+  const phaseNow = membership?.role === 'coordinator' ? membership.coordinator.host.getState().phase : null;
+  return {
+    checkpoint: persistence.checkpoint, resumedFromEpoch: persistence.resumedFromEpoch,
+    canExport: coordinating, canContinue: coordinating && phaseNow === 'recruiting', loaded: loadedModel,
+  };
 }
 
 function status(): SwarmStatus {
@@ -62,6 +84,7 @@ function status(): SwarmStatus {
     phase, epoch: 0, epochs: cfg.epochs, step: 0, stepsPerEpoch: 0, loss: null, testAccuracy: null,
     bytesSent: 0, bytesReceived: 0, devices: [], curve: [], lossCurve: [], startedAt: null, endedAt: null, error, log: bootLog,
     clients: [], analytic: null, meanLocalAccuracy: null, meanPersonalAccuracy: null,
+    modelFiles: modelFilesView(),
   };
   if (membership === null) return base;
   const stats = membership.remoteStats();
@@ -82,7 +105,7 @@ function status(): SwarmStatus {
 
 const root = document.getElementById('app');
 if (root === null) throw new Error('index.html lacks #app');
-const ui = mountDashboard(root, { onStart: () => { start(); } });
+const ui = mountDashboard(root, { onStart: () => { start(); }, onExportModel: () => { void exportModel(); }, onLoadModel: (files) => { void loadModel(files); } });
 let renderQueued = false;
 function render(): void {
   if (renderQueued) return;
@@ -93,6 +116,40 @@ setInterval(render, 500);
 
 function start(): void {
   if (membership?.role === 'coordinator') membership.coordinator.requestStart();
+}
+
+/** Coordinator of a step-based run: the swarm's model as a TF.js download. */
+async function exportModel(): Promise<void> {
+  if (membership?.role !== 'coordinator' || runConfig === null) return;
+  try {
+    await downloadModel(runConfig, await membership.coordinator.modelParams());
+    appLog('info', `model downloaded (swarm-${runConfig.dataset}-${runConfig.model}.json + .weights.bin)`);
+  } catch (e) {
+    appLog('error', `download failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/**
+ * A model file the user chose: validated against this run's model, its test accuracy measured here, and,
+ * on a recruiting coordinator, made the model the run starts from.
+ */
+async function loadModel(files: readonly File[]): Promise<void> {
+  const name = files.find((f) => f.name.endsWith('.json'))?.name ?? files[0]?.name ?? 'model';
+  const model = runConfig?.model ?? cfg.model;
+  loadedModel = { name, accuracy: null, error: null };
+  render();
+  const read = await readModelFiles(model, files);
+  if (!read.ok || dataset === null) {
+    loadedModel = { name, accuracy: null, error: read.ok ? 'the data set is still loading' : read.error };
+    render();
+    return;
+  }
+  const test = dataset.test;
+  const all = Int32Array.from({ length: test.count }, (_, i) => i);
+  const { x, y } = toFloatBatch(test, all, 0, all.length);
+  loadedModel = { name, accuracy: await accuracyOf(model, read.params, x, y), error: null };
+  if (membership?.role === 'coordinator' && CHECKPOINTED_ALGOS.includes(runConfig?.algo ?? 'dp')) membership.coordinator.useInitialParams(read.params);
+  render();
 }
 
 /**
@@ -125,10 +182,17 @@ async function boot(): Promise<void> {
     alpha: cfg.alpha, labelsPerClient: cfg.labelsPerClient, clients: cfg.clients, trainLimit: cfg.trainLimit, groups: cfg.groups,
     localEpochs: cfg.localEpochs, localBatch: cfg.localBatch, masking: cfg.masking,
   };
+  // Reopening a room continues its run from the newest checkpoint in this browser (if this tab coordinates).
+  const resume = cfg.role === 'worker' ? null : await persistence.resumable(config);
+  runConfig = resume?.config ?? config;
+  const run = runConfig;
   membership = await joinRoom({
-    room, roomKey, role: cfg.role, coordinatorId: peerIdFrom(coordinatorIdFor(room)) satisfies PeerId, device, dataset, config,
+    room, roomKey, role: cfg.role, coordinatorId: peerIdFrom(coordinatorIdFor(room)) satisfies PeerId, device, dataset, config: run,
     minPeers: cfg.minPeers, autostart: cfg.autostart, onChange: render, daso: cfg.daso, emulateGlobalLink: cfg.emulateGlobalLink, dho2: cfg.dho2, kfac: cfg.kfac,
+    ...(resume === null ? {} : { resume: resume.snapshot }),
+    ...(CHECKPOINTED_ALGOS.includes(run.algo) ? { onCheckpoint: (s: RunSnapshot) => { persistence.save(run, s); } } : {}),
   });
+  if (resume !== null && membership.role === 'coordinator') persistence.noteResumed(resume);
   phase = membership.role === 'coordinator' ? 'recruiting' : 'connecting';
   render();
 }

@@ -9,14 +9,14 @@ import { peerIdFrom } from '../core/ids.ts';
 import type { DeviceInfo, RunConfig } from '../protocol/messages.ts';
 import { createMemoryHub } from '../transport/memory.ts';
 import { syntheticDataset } from '../testing/synthetic-dataset.ts';
-import { CoordinatorRuntime } from './coordinator/runtime.ts';
+import { CoordinatorRuntime, type RunSnapshot } from './coordinator/runtime.ts';
 import { WorkerRuntime } from './worker/runtime.ts';
 
 const device = (speed: number): DeviceInfo => ({ backend: 'cpu', adapter: '', reason: 'sim', samplesPerSec: speed, memoryBytes: 0, selfTestPassed: true, userAgent: 'node' });
 
 beforeAll(async () => { await tf.setBackend('cpu'); await tf.ready(); });
 
-async function simulate(workers: number, seed: number) {
+async function simulate(workers: number, seed: number, resume?: RunSnapshot) {
   const ds = syntheticDataset(600, 200, 5);
   const hub = createMemoryHub({ seed });
   const coordId = peerIdFrom('swarm-sim-coordinator');
@@ -25,7 +25,11 @@ async function simulate(workers: number, seed: number) {
   const done = new Promise<{ ok: boolean; reason: string }>((r) => { finished = r; });
   // A frozen clock: on a loaded 2-core CI machine, slow steps must not look like dead peers.
   const now = (): number => 0;
-  const coordinator = new CoordinatorRuntime({ now, transport: hub.createTransport(coordId), room: 'sim', config, minPeers: workers, autostart: true, dataset: ds, onFinished: (ok, reason) => { finished({ ok, reason }); } });
+  const checkpoints: RunSnapshot[] = [];
+  const coordinator = new CoordinatorRuntime({
+    now, transport: hub.createTransport(coordId), room: 'sim', config, minPeers: workers, autostart: true, dataset: ds,
+    onFinished: (ok, reason) => { finished({ ok, reason }); }, onCheckpoint: (c) => { checkpoints.push(c); }, ...(resume === undefined ? {} : { resume }),
+  });
   coordinator.start();
   const ws = Array.from({ length: workers }, (_, i) => new WorkerRuntime({ now, transport: hub.createTransport(peerIdFrom(`w${i}`)), coordinator: coordId, room: 'sim', device: device(100 * (i + 1)), dataset: ds }));
   for (const w of ws) await w.start();
@@ -36,7 +40,7 @@ async function simulate(workers: number, seed: number) {
   const losses = coordinator.lossCurve.map((p) => p.loss);
   for (const w of ws) { await w.host.idle(); w.stop(); }
   coordinator.stop();
-  return { result, state, curve, losses };
+  return { result, state, curve, losses, checkpoints };
 }
 
 describe('data-parallel swarm on the memory hub', () => {
@@ -58,5 +62,24 @@ describe('data-parallel swarm on the memory hub', () => {
     const b = await simulate(2, 5);
     expect(b.state.testAccuracy).toBe(a.state.testAccuracy);
     expect(b.losses).toEqual(a.losses);
+  }, 60_000);
+
+  it('checkpoints every epoch, and a swarm resumed from the first checkpoint continues the trained model to the end of the run', async () => {
+    const full = await simulate(2, 9);
+    const spe = full.state.stepsPerEpoch;
+    expect(full.checkpoints.map((c) => [c.epoch, c.step])).toEqual([[1, spe], [2, 2 * spe]]);
+    const first = full.checkpoints[0]!;
+    expect(first.optimizerStep).toBe(spe);
+    expect(first.slots.length).toBe(2 * first.params.length); // Adam: m and v per parameter
+    const resumed = await simulate(2, 9, first);
+    expect(resumed.result.ok).toBe(true);
+    expect(resumed.state.step).toBe(2 * spe);
+    expect(resumed.losses).toHaveLength(spe); // only the second epoch ran
+    // It went on from the trained model: its first loss is the first run's at that point, not a fresh start's.
+    // (Not step-for-step equal: workers reshuffle their partitions afresh, see batch-sampler.ts.)
+    expect(resumed.losses[0]!).toBeLessThan(full.losses[0]! * 0.5);
+    expect(Math.abs(resumed.losses[0]! - full.losses[spe]!)).toBeLessThan(0.5 * full.losses[spe]! + 0.05);
+    expect(resumed.checkpoints.map((c) => [c.epoch, c.step])).toEqual([[2, 2 * spe]]);
+    expect(resumed.state.testAccuracy).toBeGreaterThan(0.9);
   }, 60_000);
 });

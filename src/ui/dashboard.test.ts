@@ -6,6 +6,7 @@ import { coordinator, device, worker } from './status-fixtures.ts';
 let root: HTMLElement;
 let ui: Dashboard;
 const onStart = vi.fn();
+const onExportModel = vi.fn();
 
 /** The one element matching `selector` (fails the test when there is none). */
 function one(selector: string): HTMLElement {
@@ -24,7 +25,8 @@ beforeEach(() => {
   onStart.mockReset();
   root = document.createElement('div');
   document.body.appendChild(root);
-  ui = mountDashboard(root, { onStart });
+  onExportModel.mockReset();
+  ui = mountDashboard(root, { onStart, onExportModel, onLoadModel: vi.fn() });
 });
 afterEach(() => {
   ui.destroy();
@@ -106,6 +108,32 @@ describe('start button', () => {
   it('is never shown to a worker', () => {
     ui.render(worker({ phase: 'recruiting' }));
     expect(isHidden(one('[data-testid="start"]'))).toBe(true);
+  });
+});
+
+describe('model card', () => {
+  const files = { checkpoint: { epoch: 2, savedAt: Date.now() }, resumedFromEpoch: 1, canExport: true, canContinue: false, loaded: null };
+
+  it('shows the checkpoint and the resume, and downloads on click', () => {
+    ui.render(coordinator({ modelFiles: files }));
+    expect(text('[data-testid="checkpoint"]')).toMatch(/^Checkpoint: epoch 2, saved .* in this browser · resumed from epoch 1$/);
+    expect(isHidden(one('[data-testid="export-model"]'))).toBe(false);
+    one('[data-testid="export-model"]').click();
+    expect(onExportModel).toHaveBeenCalledTimes(1);
+  });
+
+  it('hides the download where there is no model to download, and reports a loaded file or why it was refused', () => {
+    ui.render(worker({ modelFiles: { ...files, checkpoint: null, canExport: false, loaded: { name: 'm.json', accuracy: 0.9123, error: null } } }));
+    expect(isHidden(one('[data-testid="export-model"]'))).toBe(true);
+    expect(isHidden(one('[data-testid="checkpoint"]'))).toBe(true);
+    expect(text('[data-testid="loaded-model"]')).toBe('m.json: test accuracy 91.2%');
+    ui.render(worker({ modelFiles: { ...files, loaded: { name: 'm.json', accuracy: null, error: 'weight 0 has shape [3]' } } }));
+    expect(text('[data-testid="loaded-model"]')).toBe('m.json: weight 0 has shape [3]');
+  });
+
+  it('is hidden when the snapshot has no model files section', () => {
+    ui.render(coordinator());
+    expect(isHidden(one('.model-card'))).toBe(true);
   });
 });
 

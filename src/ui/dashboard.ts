@@ -4,7 +4,7 @@
  * charts redraw only when their series changed.
  *
  * @example
- * const ui = mountDashboard(document.getElementById('app')!, { onStart: () => runtime.startNow() });
+ * const ui = mountDashboard(document.getElementById('app')!, { onStart: () => runtime.startNow(), onExportModel, onLoadModel });
  * runtime.subscribe(() => ui.render(runtime.status()));
  */
 import './styles.css';
@@ -15,6 +15,7 @@ import { createDeviceCard } from './device-card.ts';
 import { createDevicesTable } from './devices-table.ts';
 import { h } from './dom.ts';
 import { createErrorBanner } from './error-banner.ts';
+import { createModelCard, type ModelIntents } from './model-card.ts';
 import { formatLoss, formatPercent, formatSeconds } from './format.ts';
 import { createHeader, PHASE_LABEL } from './header.ts';
 import { createJoinCard } from './join-card.ts';
@@ -27,7 +28,7 @@ import type { SwarmStatus } from './snapshot.ts';
 import type { View } from './view.ts';
 
 /** What the user can ask the app to do from the dashboard. */
-export interface DashboardIntents {
+export interface DashboardIntents extends ModelIntents {
   /** Coordinator, while recruiting: start training with the devices that have joined. */
   onStart(): void;
 }
@@ -62,6 +63,7 @@ export function mountDashboard(root: HTMLElement, intents: DashboardIntents): Da
       series: (s) => s.curve, formatX: formatSeconds, formatY: formatPercent, emptyText: 'no evaluation yet',
     }),
     createClientsCard(),
+    createModelCard(intents),
     createDevicesTable(),
     createDeviceCard(),
     createNetworkCard(),

@@ -29,7 +29,7 @@ const headers = (testId: string): string[] =>
 beforeEach(() => {
   root = document.createElement('div');
   document.body.appendChild(root);
-  ui = mountDashboard(root, { onStart: vi.fn() });
+  ui = mountDashboard(root, { onStart: vi.fn(), onExportModel: vi.fn(), onLoadModel: vi.fn() });
 });
 afterEach(() => {
   ui.destroy();

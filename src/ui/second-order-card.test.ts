@@ -27,7 +27,7 @@ const eigvals = (): string[] => Array.from(root.querySelectorAll('[data-testid="
 beforeEach(() => {
   root = document.createElement('div');
   document.body.appendChild(root);
-  ui = mountDashboard(root, { onStart: vi.fn() });
+  ui = mountDashboard(root, { onStart: vi.fn(), onExportModel: vi.fn(), onLoadModel: vi.fn() });
 });
 afterEach(() => {
   ui.destroy();

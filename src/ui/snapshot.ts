@@ -122,6 +122,22 @@ export interface SwarmStatus {
   readonly daso?: DasoSnapshot | null;
   /** Second-order runs (algos 'dho2', 'kfac'): shards, curvature jobs, spectrum (absent or null otherwise). */
   readonly secondOrder?: SecondOrderSnapshot | null;
+  /** Checkpoints and model files (absent in tests that do not care). */
+  readonly modelFiles?: ModelFilesSnapshot;
+}
+
+/** What the model card shows: this room's checkpoint, whether the model can be downloaded, a loaded file. */
+export interface ModelFilesSnapshot {
+  /** The newest checkpoint of this room in this browser (coordinator), or null. */
+  readonly checkpoint: { readonly epoch: number; readonly savedAt: number } | null;
+  /** The run was resumed from the checkpoint of this epoch, or null. */
+  readonly resumedFromEpoch: number | null;
+  /** The tab holds the swarm's model in a form that can be downloaded (coordinator of a step-based run). */
+  readonly canExport: boolean;
+  /** A model file may be loaded now to start the run from it (coordinator, recruiting). */
+  readonly canContinue: boolean;
+  /** The model file the user loaded: its name, its test accuracy here, or why it was refused. */
+  readonly loaded: { readonly name: string; readonly accuracy: number | null; readonly error: string | null } | null;
 }
 
 /** One device's share of the curvature state (a DHO2 shard of the flat parameters, or a K-FAC layer). */

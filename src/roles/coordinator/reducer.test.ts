@@ -56,6 +56,21 @@ describe('coordinator reducer', () => {
     expect(out.state.loss).toBeCloseTo(2);
   });
 
+  it('asks for a checkpoint after each epoch\'s update, and a resumed state starts everyone at its step', () => {
+    const two = initialCoordinatorState({ ...config, epochs: 2 }, 2, true, labels.length); // 4 steps per epoch
+    let s = run(two, [hello(A, 300), hello(B, 100)]).state;
+    const kinds: string[][] = [];
+    for (let step = 0; step < 8; step++) {
+      const out = run(s, [grads(A, step, 8, 1), grads(B, step, 2, 1)]);
+      kinds.push(out.commands.filter((c) => c.type === 'apply-update' || c.type === 'checkpoint').map((c) => (c.type === 'checkpoint' ? `checkpoint ${c.epoch}@${c.step}` : c.type)));
+      s = out.state;
+    }
+    expect(kinds.filter((k) => k.length > 1)).toEqual([['apply-update', 'checkpoint 1@4'], ['apply-update', 'checkpoint 2@8']]);
+    const resumed = run(initialCoordinatorState({ ...config, epochs: 2 }, 2, true, labels.length, 4), [hello(A, 300), hello(B, 100)]);
+    expect(resumed.state).toMatchObject({ phase: 'training', step: 4, epoch: 1, pending: { step: 4 } });
+    expect(resumed.commands.flatMap((c) => (c.type === 'send-start' ? [[c.step, c.epoch]] : []))).toEqual([[4, 1], [4, 1]]);
+  });
+
   it('ignores duplicate and stale gradients, evicts malformed ones', () => {
     const s = run(start, [hello(A, 300), hello(B, 100)]).state;
     const dup = run(s, [grads(A, 0, 8, 1), grads(A, 0, 8, 1), grads(B, 7, 2, 1)]);

@@ -48,6 +48,8 @@ export type CoordinatorCommand =
     }
   /** Measure test accuracy of the coordinator's model (FedAvg: of `params`, the global model after a round). */
   | { readonly type: 'evaluate'; readonly step: number; readonly params?: readonly Float32Array[] }
+  /** Step-based runs, at each epoch's end (after its update): save the coordinator replica as a checkpoint. */
+  | { readonly type: 'checkpoint'; readonly step: number; readonly epoch: number }
   | { readonly type: 'finished'; readonly ok: boolean; readonly reason: string };
 
 export interface CoordinatorContext {
@@ -74,11 +76,15 @@ export interface Out {
   readonly commands: CoordinatorCommand[];
 }
 
-export function initialCoordinatorState(config: RunConfig, minPeers: number, autostart: boolean, trainCount: number): CoordinatorState {
+/**
+ * The state before training. `resumeStep` > 0 continues a checkpointed step-based run (dp, dho2, kfac) from
+ * that step: training starts there, with the replica the runtime restored.
+ */
+export function initialCoordinatorState(config: RunConfig, minPeers: number, autostart: boolean, trainCount: number, resumeStep = 0): CoordinatorState {
+  const stepsPerEpoch = Math.max(1, Math.ceil(trainCount / config.globalBatch));
   return {
-    phase: 'recruiting', config, minPeers, autostart, members: {}, slots: [],
-    stepsPerEpoch: Math.max(1, Math.ceil(trainCount / config.globalBatch)),
-    step: 0, epoch: 0, pending: null, analytic: null, clients: [], clientReports: {}, fedavg: null, masking: null, daso: null,
+    phase: 'recruiting', config, minPeers, autostart, members: {}, slots: [], stepsPerEpoch,
+    step: resumeStep, epoch: Math.floor(resumeStep / stepsPerEpoch), pending: null, analytic: null, clients: [], clientReports: {}, fedavg: null, masking: null, daso: null,
     sittingOut: [], awaitingReports: [], finalEvaluated: false, loss: Number.NaN, testAccuracy: Number.NaN,
     startedAt: null, endedAt: null, failure: null,
   };
@@ -161,15 +167,17 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     });
     const members = { ...s.members };
     ids.forEach((id, i) => { const m = members[id]; if (m) members[id] = { ...m, slot: i, active: true }; });
-    const next: CoordinatorState = { ...s, phase: 'training', members, slots, startedAt: now, step: 0, epoch: 0 };
+    // A resumed run starts at its checkpoint's step (initialCoordinatorState), a new one at 0.
+    const next: CoordinatorState = { ...s, phase: 'training', members, slots, startedAt: now };
     const share = shares(next, ids);
-    const commands: CoordinatorCommand[] = [log('info', `training starts with ${ids.length} workers, ${next.stepsPerEpoch} steps per epoch`)];
+    const from = next.step === 0 ? '' : `, resuming at step ${next.step} (epoch ${next.epoch})`;
+    const commands: CoordinatorCommand[] = [log('info', `training starts with ${ids.length} workers, ${next.stepsPerEpoch} steps per epoch${from}`)];
     for (const id of ids) {
       commands.push(send(id, assignMsg(next, members[id]?.slot ?? 0)));
-      commands.push({ type: 'send-start', to: id, step: 0, epoch: 0, batchSize: share[id] ?? 0 });
+      commands.push({ type: 'send-start', to: id, step: next.step, epoch: next.epoch, batchSize: share[id] ?? 0 });
     }
     const expected = ids.filter((id) => (share[id] ?? 0) > 0);
-    return done({ ...next, pending: { step: 0, expected, received: {} } }, commands);
+    return done({ ...next, pending: { step: next.step, expected, received: {} } }, commands);
   }
 
   /** A worker arriving mid-run takes a free partition (or shares the least-held one) at the next step. */
@@ -247,6 +255,7 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     const commands: CoordinatorCommand[] = [{ type: 'apply-update', step: p.step, epoch, grads: mean, sends: oldIds.map((to) => ({ to, nextBatchSize: share[to] ?? 0 })) }];
     for (const id of joiners) if (!finished) commands.push({ type: 'send-start', to: id, step, epoch, batchSize: share[id] ?? 0 });
     const epochEnd = step % s.stepsPerEpoch === 0;
+    if (epochEnd) commands.push({ type: 'checkpoint', step, epoch });
     if (finished || epochEnd || step % EVAL_EVERY_STEPS === 0) commands.push({ type: 'evaluate', step });
     commands.push(...broadcastProgress(next, finished ? 'evaluating-final' : 'training'));
     if (finished) return done({ ...next, phase: 'evaluating-final', pending: null }, commands);

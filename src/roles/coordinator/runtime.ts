@@ -38,6 +38,23 @@ export interface CoordinatorRuntimeInit {
   /** Second-order options (algos 'dho2' and 'kfac'); defaults DHO2_DEFAULTS and KFAC_DEFAULTS. */
   readonly dho2?: Dho2Options;
   readonly kfac?: KfacOptions;
+  /** Continue a checkpointed step-based run (dp, dho2, kfac) from this snapshot instead of the seeded model. */
+  readonly resume?: RunSnapshot;
+  /** Step-based runs: called at each epoch's end with the coordinator's replica (the app stores it). */
+  readonly onCheckpoint?: (snapshot: RunSnapshot) => void;
+}
+
+/**
+ * The coordinator replica of a step-based run at an epoch boundary: everything needed to continue it.
+ * DHO2's and K-FAC's curvature and their shard owners' base-optimizer moments are not in it: a resumed run
+ * rebuilds curvature by its refresh rule and restarts those moments from zero.
+ */
+export interface RunSnapshot {
+  readonly step: number;
+  readonly epoch: number;
+  readonly optimizerStep: number;
+  readonly params: readonly Float32Array[];
+  readonly slots: readonly Float32Array[];
 }
 
 /** Attempts at a second-order update before the step is skipped (each failure re-plans the shards). */
@@ -67,8 +84,8 @@ export class CoordinatorRuntime {
 
   constructor(private readonly init: CoordinatorRuntimeInit) {
     const model = getModel(init.config.model);
-    const initial = initialParams(model, init.config.seed);
-    this.replica = new Replica(model, replicaOptimizer(init.config), initial, null, 0);
+    const initial = init.resume?.params ?? initialParams(model, init.config.seed);
+    this.replica = new Replica(model, replicaOptimizer(init.config), initial, init.resume?.slots ?? null, init.resume?.optimizerStep ?? 0);
     this.rpc = new PeerRpc((to, m) => this.host.sendMessage(to, m));
     const test = init.dataset.test;
     const all = Int32Array.from({ length: test.count }, (_, i) => i);
@@ -85,7 +102,7 @@ export class CoordinatorRuntime {
     });
     this.host = new RoleHost<CoordinatorState, CoordinatorEvent, CoordinatorCommand>({
       transport: init.transport,
-      initial: initialCoordinatorState(init.config, init.minPeers, init.autostart, init.dataset.train.count),
+      initial: initialCoordinatorState(init.config, init.minPeers, init.autostart, init.dataset.train.count, init.resume?.step ?? 0),
       reduce,
       execute: (c) => this.execute(c),
       now: init.now,
@@ -162,6 +179,11 @@ export class CoordinatorRuntime {
         await this.evaluate(c.step);
         return true;
       case 'finished': this.init.onFinished?.(c.ok, c.reason); return true;
+      case 'checkpoint': {
+        const snap = await this.replica.snapshot();
+        this.init.onCheckpoint?.({ step: c.step, epoch: c.epoch, ...snap });
+        return true;
+      }
       case 'send': case 'disconnect': case 'log': return false;
       default: return c satisfies never;
     }
@@ -201,6 +223,22 @@ export class CoordinatorRuntime {
     for (const s of c.sends) void this.host.sendMessage(s.to, { type: 'update', runId: this.init.config.runId, step: c.step, epoch: c.epoch, nextBatchSize: s.nextBatchSize, grads });
     this.replica.applyGradients(c.grads);
     this.lossCurve.push({ seconds: this.seconds(), step: c.step + 1, loss: this.host.getState().loss });
+  }
+
+  /** The coordinator replica's parameters now (step-based runs: the swarm's model). */
+  async modelParams(): Promise<Float32Array[]> {
+    return (await this.replica.snapshot()).params;
+  }
+
+  /**
+   * Before training: start the run from `params` (a loaded model file) instead of the seeded model. Refused
+   * once training started, when every replica already holds the swarm's model.
+   */
+  useInitialParams(params: readonly Float32Array[]): boolean {
+    if (this.host.getState().phase !== 'recruiting') return false;
+    this.replica.setParams(params);
+    this.host.log('info', 'the run will start from the loaded model');
+    return true;
   }
 
   private async evaluate(step: number): Promise<void> {
