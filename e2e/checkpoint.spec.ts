@@ -5,7 +5,7 @@
  * TF.js format and loaded into another tab, which measures the same test accuracy.
  */
 import { expect, test } from '@playwright/test';
-import type { BrowserContext, Page } from '@playwright/test';
+import type { BrowserContext, Download, Page } from '@playwright/test';
 import { openTab, status, swarmPath, uniqueRoom, waitForStatus } from './fixtures/swarm.ts';
 
 async function coordinatorIn(context: BrowserContext, query: Record<string, string | number>): Promise<Page> {
@@ -43,10 +43,12 @@ test('a closed room resumes from its last checkpoint; the model downloads and lo
   expect(final.modelFiles?.checkpoint?.epoch).toBe(2);
 
   // Download (TF.js writes model.json and its weights as two downloads), then load both into the worker tab.
-  const downloads = [coord2.waitForEvent('download'), coord2.waitForEvent('download')];
+  const downloads: Download[] = [];
+  coord2.on('download', (d) => { downloads.push(d); });
   await coord2.getByTestId('export-model').click();
+  await expect.poll(() => downloads.length, { timeout: 30_000 }).toBe(2);
   const paths: string[] = [];
-  for (const d of await Promise.all(downloads)) {
+  for (const d of downloads) {
     const path = testInfo.outputPath(d.suggestedFilename());
     await d.saveAs(path);
     paths.push(path);
