@@ -96,7 +96,7 @@ export class RoleHost<S, E, C extends { readonly type: string }> {
       const stalled = gap > 2 * HEARTBEAT_INTERVAL_MS;
       lastTick = now;
       // Peers time this tab out after PEER_TIMEOUT_MS of silence: say so when it came close (diagnosis of drops).
-      if (gap > 0.6 * PEER_TIMEOUT_MS) this.log('warn', `this tab's event loop was blocked for ${Math.round(gap)} ms (heartbeats were late)`);
+      if (gap > 0.5 * PEER_TIMEOUT_MS) this.log('warn', `this tab's event loop was blocked for ${Math.round(gap)} ms (heartbeats were late)`);
       this.dispatch({ type: 'tick', now, stalled });
     }, HEARTBEAT_INTERVAL_MS);
   }

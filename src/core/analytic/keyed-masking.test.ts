@@ -1,7 +1,7 @@
 import { createCipheriv, createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../rng.ts';
-import { keyedMaskStream, labelNonce, maskWithKeys, removeDroppedKeyedMasks, sha256 } from './keyed-masking.ts';
+import { keyedMaskStream, labelNonce, maskWithKeys, maskWithKeysInSlices, removeDroppedKeyedMasks, sha256 } from './keyed-masking.ts';
 import type { RevealedKey } from './keyed-masking.ts';
 import { decodeFixed, DEFAULT_FRAC_BITS, encodeFixed, ringSum } from './masking.ts';
 
@@ -138,5 +138,26 @@ describe('maskWithKeys', () => {
     const self = maskWithKeys({ values, self: 0, pairKeys: new Map([[0, randomKey()]]), label: LABEL, numClients: 2 });
     expect(!self.ok && self.error.kind).toBe('bad-argument');
     expect(removeDroppedKeyedMasks(new Float64Array(3), [{ survivor: 1, dropped: 1, key: randomKey() }], LABEL).ok).toBe(false);
+  });
+});
+
+describe('maskWithKeysInSlices', () => {
+  it('equals maskWithKeys to the bit, for slices that do not divide the length, and pauses between slices', async () => {
+    const values = Float64Array.from({ length: 1000 }, (_, i) => Math.sin(i) * 100);
+    const pairKeys = new Map<number, Uint8Array>([[0, new Uint8Array(32).fill(5)], [2, new Uint8Array(32).fill(9)], [3, new Uint8Array(32).fill(11)]]);
+    const whole = maskWithKeys({ values, self: 1, pairKeys, label: 'round 7', numClients: 4 });
+    let pauses = 0;
+    const sliced = await maskWithKeysInSlices({ values, self: 1, pairKeys, label: 'round 7', numClients: 4, sliceElements: 128, pause: () => { pauses++; return Promise.resolve(); } });
+    expect(whole.ok && sliced.ok).toBe(true);
+    if (whole.ok && sliced.ok) expect(Array.from(sliced.value)).toEqual(Array.from(whole.value));
+    expect(pauses).toBe(3 * Math.ceil(1000 / 128));
+  });
+
+  it('refuses a bad slice size, a short key and a key with itself', async () => {
+    const values = new Float64Array(10);
+    const pause = (): Promise<void> => Promise.resolve();
+    expect((await maskWithKeysInSlices({ values, self: 0, pairKeys: new Map([[1, new Uint8Array(32)]]), label: 'l', numClients: 2, sliceElements: 100, pause })).ok).toBe(false);
+    expect((await maskWithKeysInSlices({ values, self: 0, pairKeys: new Map([[1, new Uint8Array(8)]]), label: 'l', numClients: 2, pause })).ok).toBe(false);
+    expect((await maskWithKeysInSlices({ values, self: 0, pairKeys: new Map([[0, new Uint8Array(32)]]), label: 'l', numClients: 2, pause })).ok).toBe(false);
   });
 });

@@ -27,13 +27,17 @@
 import { CHACHA20_KEY_BYTES, CHACHA20_NONCE_BYTES, chacha20Keystream } from '../crypto/chacha20.ts';
 import { err, ok } from '../result.ts';
 import type { Result } from '../result.ts';
-import { maskContribution, removeDroppedMasks, RING_BITS } from './masking.ts';
+import { addMod, encodeFixed, maskContribution, removeDroppedMasks, RING_BITS, subMod } from './masking.ts';
 import type { MaskingError, MaskSource } from './masking.ts';
 
 /** Pair keys are ChaCha20 keys: 32 bytes. */
 export const PAIR_KEY_BYTES = CHACHA20_KEY_BYTES;
 /** Keystream bytes per ring element: 7 bytes = 56 bits ≥ RING_BITS = 52. */
 const BYTES_PER_ELEMENT = 7;
+/** Mask-stream offsets are multiples of this many elements: 64 elements = 448 bytes = 7 ChaCha20 blocks. */
+const STREAM_ALIGN = 64;
+/** Elements masked between two pauses of `maskWithKeysInSlices`: ~30 ms of ChaCha20 per peer on a laptop. */
+export const MASK_SLICE_ELEMENTS = 64 * 1024;
 /** Mask for the top byte of an element: keeps RING_BITS − 48 = 4 of its 8 bits. */
 const TOP_BYTE_MASK = (1 << (RING_BITS - 48)) - 1;
 
@@ -98,8 +102,10 @@ export function labelNonce(label: string): Uint8Array {
  * `length` uniform elements of Z_2^52 from ChaCha20(key, labelNonce(label)). Throws a RangeError if `key`
  * is not 32 bytes (a caller contract: the Result-returning functions below check first).
  */
-export function keyedMaskStream(key: Uint8Array, label: string, length: number): Float64Array {
-  const bytes = chacha20Keystream(key, labelNonce(label), length * BYTES_PER_ELEMENT);
+export function keyedMaskStream(key: Uint8Array, label: string, length: number, offset = 0): Float64Array {
+  // Element `offset` starts at keystream byte 7·offset, a block boundary when offset is a multiple of 64.
+  if (offset % STREAM_ALIGN !== 0) throw new RangeError(`mask stream offset must be a multiple of ${STREAM_ALIGN}, got ${offset}`);
+  const bytes = chacha20Keystream(key, labelNonce(label), length * BYTES_PER_ELEMENT, (offset * BYTES_PER_ELEMENT) / 64);
   const out = new Float64Array(length);
   for (let i = 0, o = 0; i < length; i++, o += BYTES_PER_ELEMENT) {
     const low = ((bytes[o] ?? 0) | ((bytes[o + 1] ?? 0) << 8) | ((bytes[o + 2] ?? 0) << 16) | ((bytes[o + 3] ?? 0) << 24)) >>> 0;
@@ -148,6 +154,32 @@ export function maskWithKeys(init: KeyedMaskInit): Result<Float64Array, MaskingE
   }
   const { values, self, label, numClients, fracBits } = init;
   return maskContribution({ values, self, pairSeeds, label, numClients, fracBits, masks: keyedSource(keys) });
+}
+
+/**
+ * `maskWithKeys`, computed slice by slice with `pause()` awaited between slices: the same result to the bit,
+ * but a multi-megabyte statistics vector no longer blocks the tab for seconds (which got healthy workers
+ * dropped for missing heartbeats on loaded machines).
+ */
+export async function maskWithKeysInSlices(init: KeyedMaskInit & { readonly pause: () => Promise<void>; readonly sliceElements?: number }): Promise<Result<Float64Array, MaskingError>> {
+  const slice = init.sliceElements ?? MASK_SLICE_ELEMENTS;
+  if (slice <= 0 || slice % STREAM_ALIGN !== 0) return err({ kind: 'bad-argument', message: `slice must be a positive multiple of ${STREAM_ALIGN}, got ${slice}` });
+  for (const [peer, key] of init.pairKeys) {
+    if (key.length !== PAIR_KEY_BYTES) return badKey(`peer ${peer}`, key);
+    if (peer === init.self) return err({ kind: 'bad-argument', message: `client ${peer} cannot share a key with itself` });
+  }
+  const encoded = encodeFixed(init.values, init.numClients, init.fracBits);
+  if (!encoded.ok) return encoded;
+  const out = encoded.value;
+  for (const [peer, key] of init.pairKeys) {
+    const op = init.self < peer ? addMod : subMod;
+    for (let at = 0; at < out.length; at += slice) {
+      const m = keyedMaskStream(key, init.label, Math.min(slice, out.length - at), at);
+      for (let i = 0; i < m.length; i++) out[at + i] = op(out[at + i] ?? 0, m[i] ?? 0);
+      await init.pause();
+    }
+  }
+  return ok(out);
 }
 
 /** A survivor's disclosure of the pair key it shared with a dropped client. */

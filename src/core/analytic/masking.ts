@@ -59,11 +59,11 @@ export const seededMasks: MaskSource = (seed, label, length) => {
   return out;
 };
 
-const addMod = (a: number, b: number): number => {
+export const addMod = (a: number, b: number): number => {
   const s = a + b;
   return s >= RING ? s - RING : s;
 };
-const subMod = (a: number, b: number): number => {
+export const subMod = (a: number, b: number): number => {
   const s = a - b;
   return s < 0 ? s + RING : s;
 };

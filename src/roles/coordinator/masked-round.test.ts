@@ -8,7 +8,8 @@ import { PROTOCOL_VERSION } from '../../protocol/version.ts';
 import { testConfig } from '../../testing/run-config.ts';
 import { analyticPlan, layerStats, solveAnalyticLayer } from '../analytic-plan.ts';
 import { maskLabel } from '../federated-plan.ts';
-import { maskLayerSums } from '../worker/analytic-jobs.ts';
+import { layerSumsVector } from '../worker/analytic-jobs.ts';
+import { maskWithKeys } from '../../core/analytic/keyed-masking.ts';
 import { createCoordinatorReducer, initialCoordinatorState, type CoordinatorCommand, type CoordinatorEvent } from './reducer.ts';
 import type { CoordinatorState } from './state.ts';
 
@@ -45,8 +46,8 @@ function masked(s: CoordinatorState, who: PeerId): CoordinatorEvent {
   const roster = s.masking?.roster ?? [];
   const self = roster.indexOf(who);
   const keys = new Map(roster.map((_, j) => j).filter((j) => j !== self).map((j) => [j, pairKey(Math.min(self, j), Math.max(self, j))] as const));
-  const ring = maskLayerSums([statsOf(s, who)], self, keys, maskLabel('run1', 0, roster), roster.length);
-  if (!ring.ok) throw new Error(ring.error);
+  const ring = maskWithKeys({ values: layerSumsVector([statsOf(s, who)]), self, pairKeys: keys, label: maskLabel('run1', 0, roster), numClients: roster.length });
+  if (!ring.ok) throw new Error(ring.error.message);
   return from(who, { type: 'masked-stats', runId: 'run1', layer: 0, ring: { dtype: 'float64', shape: [ring.value.length], data: ring.value } });
 }
 

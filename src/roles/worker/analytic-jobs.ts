@@ -9,7 +9,7 @@ import { forwardAnalytic } from '../../core/analytic/fedacnnl.ts';
 import type { AnalyticModel } from '../../core/analytic/fedacnnl.ts';
 import type { GramStats } from '../../core/analytic/gram-stats.ts';
 import { gramToVector, sumGramStats } from '../../core/analytic/gram.ts';
-import { maskWithKeys } from '../../core/analytic/keyed-masking.ts';
+import { maskWithKeysInSlices } from '../../core/analytic/keyed-masking.ts';
 import { chooseLambda } from '../../core/analytic/personalize.ts';
 import { meanDiagonal, scaledGamma } from '../../core/analytic/ridge.ts';
 import { toFloatBatch } from '../../core/data/batch.ts';
@@ -63,13 +63,20 @@ export async function accumulateLayer(init: {
   return { groups: sums, perClient: init.keepPerClient ? own : new Map() };
 }
 
-/** The G group sums as one masked ring vector: [count, A, B] per group, masked with every roster pair key. */
-export function maskLayerSums(groups: readonly GramStats[], self: number, pairKeys: ReadonlyMap<number, Uint8Array>, label: string, rosterSize: number): Result<Float64Array, string> {
+/** The G group sums as one vector, [count, A, B] per group: what gets masked. */
+export function layerSumsVector(groups: readonly GramStats[]): Float64Array {
   const parts = groups.map(gramToVector);
   const values = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) { values.set(p, at); at += p.length; }
-  const masked = maskWithKeys({ values, self, pairKeys, label, numClients: rosterSize });
+  return values;
+}
+
+/** The G group sums as one masked ring vector, masked with every roster pair key. */
+export async function maskLayerSums(groups: readonly GramStats[], self: number, pairKeys: ReadonlyMap<number, Uint8Array>, label: string, rosterSize: number, pause: () => Promise<void>): Promise<Result<Float64Array, string>> {
+  const values = layerSumsVector(groups);
+  // In slices with pauses: masking ~1.5 M values against 3 peers blocked a loaded tab for seconds.
+  const masked = await maskWithKeysInSlices({ values, self, pairKeys, label, numClients: rosterSize, pause });
   return masked.ok ? ok(masked.value) : err(`cannot mask the statistics: ${masked.error.message}`);
 }
 

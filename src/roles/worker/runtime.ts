@@ -220,7 +220,7 @@ export class WorkerRuntime {
       if (i === self) continue;
       keys.set(i, await this.pairKey(peer, c.rosterKeys.subarray(i * PUBLIC_KEY_BYTES, (i + 1) * PUBLIC_KEY_BYTES)));
     }
-    const ring = maskLayerSums(sums.groups, self, keys, maskLabel(config.runId, c.layer, c.roster), c.roster.length);
+    const ring = await maskLayerSums(sums.groups, self, keys, maskLabel(config.runId, c.layer, c.roster), c.roster.length, yieldToEventLoop);
     if (!ring.ok) throw new Error(ring.error);
     this.host.dispatch({ type: 'masked-stats-ready', layer: c.layer, ring: ring.value, now: this.host.now() });
   }
