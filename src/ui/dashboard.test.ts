@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { mountDashboard, type Dashboard } from './dashboard.ts';
+import type { Dashboard } from './dashboard.ts';
+import { isHidden, TestDashboard } from './test-dashboard.ts';
 import { coordinator, device, worker } from './status-fixtures.ts';
 
 let root: HTMLElement;
@@ -8,30 +9,17 @@ let ui: Dashboard;
 const onStart = vi.fn();
 const onExportModel = vi.fn();
 
-/** The one element matching `selector` (fails the test when there is none). */
-function one(selector: string): HTMLElement {
-  const found = root.querySelector<HTMLElement>(selector);
-  if (found === null) throw new Error(`no element matches ${selector}`);
-  return found;
-}
-const text = (selector: string): string => one(selector).textContent;
-/** Hidden itself or inside a hidden ancestor. */
-function isHidden(node: HTMLElement): boolean {
-  for (let n: HTMLElement | null = node; n !== null; n = n.parentElement) if (n.hidden) return true;
-  return false;
-}
+let d: TestDashboard;
+const one = (selector: string): HTMLElement => d.one(selector);
+const text = (selector: string): string => d.text(selector);
 
 beforeEach(() => {
   onStart.mockReset();
-  root = document.createElement('div');
-  document.body.appendChild(root);
   onExportModel.mockReset();
-  ui = mountDashboard(root, { onStart, onExportModel, onLoadModel: vi.fn() });
+  d = new TestDashboard({ onStart, onExportModel });
+  ({ root, ui } = d);
 });
-afterEach(() => {
-  ui.destroy();
-  root.remove();
-});
+afterEach(() => { d.destroy(); });
 
 describe('coordinator snapshot', () => {
   it('shows the header: room, role, phase, epoch and step', () => {

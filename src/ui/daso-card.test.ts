@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { mountDashboard, type Dashboard } from './dashboard.ts';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Dashboard } from './dashboard.ts';
+import { isHidden, TestDashboard } from './test-dashboard.ts';
 import { formatByteRatio, globalSetMembers, scheduleSpans, scheduleText } from './daso-card.ts';
 import type { DasoScheduleRow, DasoSnapshot, DasoWorkerSnapshot } from './snapshot.ts';
 import { coordinator, worker } from './status-fixtures.ts';
@@ -8,16 +9,9 @@ import { coordinator, worker } from './status-fixtures.ts';
 let root: HTMLElement;
 let ui: Dashboard;
 
-function one(selector: string): HTMLElement {
-  const found = root.querySelector<HTMLElement>(selector);
-  if (found === null) throw new Error(`no element matches ${selector}`);
-  return found;
-}
-const text = (selector: string): string => one(selector).textContent;
-function isHidden(node: Element): boolean {
-  for (let n: Element | null = node; n !== null; n = n.parentElement) if (n instanceof HTMLElement && n.hidden) return true;
-  return false;
-}
+let d: TestDashboard;
+const one = (selector: string): HTMLElement => d.one(selector);
+const text = (selector: string): string => d.text(selector);
 /** Per group: its members' chip texts, with "*" after a member marked as in the global sync set. */
 const groupChips = (): string[][] => Array.from(root.querySelectorAll('[data-testid="daso-groups"] > li'), (li) =>
   Array.from(li.querySelectorAll<HTMLElement>('.daso-member'), (c) => `${c.textContent}${c.dataset.global === 'true' ? '*' : ''}`));
@@ -25,14 +19,10 @@ const traceRows = (): string[][] => Array.from(root.querySelectorAll('[data-test
   Array.from(tr.querySelectorAll('td'), (td) => td.textContent));
 
 beforeEach(() => {
-  root = document.createElement('div');
-  document.body.appendChild(root);
-  ui = mountDashboard(root, { onStart: vi.fn(), onExportModel: vi.fn(), onLoadModel: vi.fn() });
+  d = new TestDashboard();
+  ({ root, ui } = d);
 });
-afterEach(() => {
-  ui.destroy();
-  root.remove();
-});
+afterEach(() => { d.destroy(); });
 
 const row = (epoch: number, phase: string, gs: number, ls: number, b: number): DasoScheduleRow =>
   ({ epoch, phase, globalSkip: gs, localSkip: ls, batchesToWait: b });

@@ -1,22 +1,16 @@
 // @vitest-environment happy-dom
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { mountDashboard, type Dashboard } from './dashboard.ts';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Dashboard } from './dashboard.ts';
+import { isHidden, TestDashboard } from './test-dashboard.ts';
 import type { ClientRow } from './snapshot.ts';
 import { analytic, client, coordinator } from './status-fixtures.ts';
 
 let root: HTMLElement;
 let ui: Dashboard;
 
-function one(selector: string): HTMLElement {
-  const found = root.querySelector<HTMLElement>(selector);
-  if (found === null) throw new Error(`no element matches ${selector}`);
-  return found;
-}
-const text = (selector: string): string => one(selector).textContent;
-function isHidden(node: Element): boolean {
-  for (let n: Element | null = node; n !== null; n = n.parentElement) if (n instanceof HTMLElement && n.hidden) return true;
-  return false;
-}
+let d: TestDashboard;
+const one = (selector: string): HTMLElement => d.one(selector);
+const text = (selector: string): string => d.text(selector);
 /** The visible cells' text of every row of a table, by test id. */
 function table(testId: string): string[][] {
   return Array.from(root.querySelectorAll(`[data-testid="${testId}"] tbody tr`), (tr) =>
@@ -27,14 +21,10 @@ const headers = (testId: string): string[] =>
   Array.from(root.querySelectorAll(`[data-testid="${testId}"] th`)).filter((th) => !isHidden(th)).map((th) => th.textContent);
 
 beforeEach(() => {
-  root = document.createElement('div');
-  document.body.appendChild(root);
-  ui = mountDashboard(root, { onStart: vi.fn(), onExportModel: vi.fn(), onLoadModel: vi.fn() });
+  d = new TestDashboard();
+  ({ root, ui } = d);
 });
-afterEach(() => {
-  ui.destroy();
-  root.remove();
-});
+afterEach(() => { d.destroy(); });
 
 /** 100 pFedACnnL clients; accuracies in thousandths so every expected text below is exact decimal arithmetic. */
 const N = 100;

@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { mountDashboard, type Dashboard } from './dashboard.ts';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Dashboard } from './dashboard.ts';
+import { isHidden, TestDashboard } from './test-dashboard.ts';
 import { deviceMemory, jobText, renderAdmmResiduals, secondOrderTitle } from './second-order-card.ts';
 import type { ShardRow } from './snapshot.ts';
 import { logBarHeights } from './spectrum-chart.ts';
@@ -9,30 +10,19 @@ import { coordinator, secondOrder, worker } from './status-fixtures.ts';
 let root: HTMLElement;
 let ui: Dashboard;
 
-function one(selector: string): HTMLElement {
-  const found = root.querySelector<HTMLElement>(selector);
-  if (found === null) throw new Error(`no element matches ${selector}`);
-  return found;
-}
-const text = (selector: string): string => one(selector).textContent;
-function isHidden(node: Element): boolean {
-  for (let n: Element | null = node; n !== null; n = n.parentElement) if (n instanceof HTMLElement && n.hidden) return true;
-  return false;
-}
+let d: TestDashboard;
+const one = (selector: string): HTMLElement => d.one(selector);
+const text = (selector: string): string => d.text(selector);
 const shardRows = (): string[][] => Array.from(root.querySelectorAll('[data-testid="so-shards"] tbody tr'), (tr) =>
   Array.from(tr.querySelectorAll('td'), (td) => td.textContent));
 const barWidths = (): string[] => Array.from(root.querySelectorAll<HTMLElement>('.so-bar-fill'), (b) => b.style.width);
 const eigvals = (): string[] => Array.from(root.querySelectorAll('[data-testid="so-eigvals"] li'), (li) => li.textContent);
 
 beforeEach(() => {
-  root = document.createElement('div');
-  document.body.appendChild(root);
-  ui = mountDashboard(root, { onStart: vi.fn(), onExportModel: vi.fn(), onLoadModel: vi.fn() });
+  d = new TestDashboard();
+  ({ root, ui } = d);
 });
-afterEach(() => {
-  ui.destroy();
-  root.remove();
-});
+afterEach(() => { d.destroy(); });
 
 const LONG = '3f2a9c41-7d0e-4b8a-9f1c-0a5be2d4b1e2';
 const MB = 1024 ** 2;
