@@ -1,7 +1,8 @@
 import { createCipheriv, createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../rng.ts';
-import { keyedMaskStream, labelNonce, maskWithKeys, maskWithKeysInSlices, removeDroppedKeyedMasks, sha256 } from './keyed-masking.ts';
+import { sha256 } from '../crypto/hmac-sha256.ts';
+import { keyedMaskStream, labelNonce, maskWithKeys, maskWithKeysInSlices, removeDroppedKeyedMasks } from './keyed-masking.ts';
 import type { RevealedKey } from './keyed-masking.ts';
 import { decodeFixed, DEFAULT_FRAC_BITS, encodeFixed, ringSum } from './masking.ts';
 

@@ -75,7 +75,7 @@ export function layerSumsVector(groups: readonly GramStats[]): Float64Array {
 /** The G group sums as one masked ring vector, masked with every roster pair key. */
 export async function maskLayerSums(groups: readonly GramStats[], self: number, pairKeys: ReadonlyMap<number, Uint8Array>, label: string, rosterSize: number, pause: () => Promise<void>): Promise<Result<Float64Array, string>> {
   const values = layerSumsVector(groups);
-  // In slices with pauses: masking ~1.5 M values against 3 peers blocked a loaded tab for seconds.
+  // In slices with pauses, so heartbeats and messages keep flowing while a large vector is masked.
   const masked = await maskWithKeysInSlices({ values, self, pairKeys, label, numClients: rosterSize, pause });
   return masked.ok ? ok(masked.value) : err(`cannot mask the statistics: ${masked.error.message}`);
 }
