@@ -73,6 +73,11 @@ export function admissionProof(key: Uint8Array, prover: string, verifier: string
   return hmacSha256(key, transcript(prover, verifier, proverNonce, verifierNonce));
 }
 
+/** Throws a RangeError unless `key` is a usable room key (a caller contract: parse untrusted keys first, room-key.ts). */
+export function checkRoomKey(key: Uint8Array): void {
+  if (key.length < ROOM_KEY_MIN_BYTES || key.length > ROOM_KEY_MAX_BYTES) throw new RangeError(`room key must be ${ROOM_KEY_MIN_BYTES}-${ROOM_KEY_MAX_BYTES} bytes, got ${key.length}`);
+}
+
 export interface HandshakeStep {
   /** A frame to send back (our proof, once the peer's nonce is known), or null. */
   readonly reply: Uint8Array | null;
@@ -91,7 +96,7 @@ export class AdmissionHandshake {
     private readonly peer: string,
     private readonly ownNonce: Uint8Array,
   ) {
-    if (key.length < ROOM_KEY_MIN_BYTES || key.length > ROOM_KEY_MAX_BYTES) throw new RangeError(`room key must be ${ROOM_KEY_MIN_BYTES}-${ROOM_KEY_MAX_BYTES} bytes, got ${key.length}`);
+    checkRoomKey(key);
     if (ownNonce.length !== ADMISSION_NONCE_BYTES) throw new RangeError(`nonce must be ${ADMISSION_NONCE_BYTES} bytes`);
   }
 

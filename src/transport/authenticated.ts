@@ -11,7 +11,7 @@
  * await t.connect(coordinatorId); // resolves once both sides proved the key; rejects 'unauthenticated' otherwise
  */
 import type { PeerId } from '../core/ids.ts';
-import { ADMISSION_NONCE_BYTES, AdmissionHandshake } from '../protocol/admission.ts';
+import { ADMISSION_NONCE_BYTES, AdmissionHandshake, checkRoomKey } from '../protocol/admission.ts';
 import { Listeners } from './listeners.ts';
 import { TransportError } from './transport.ts';
 import type { AbortOptions, Transport, TransportEvent, TransportListener, TransportStats } from './transport.ts';
@@ -46,7 +46,7 @@ class AuthenticatedTransport implements Transport {
 
   constructor(private readonly inner: Transport, private readonly init: AuthenticatedTransportInit) {
     this.randomBytes = init.randomBytes ?? ((n) => crypto.getRandomValues(new Uint8Array(n)));
-    new AdmissionHandshake(init.key, 'x', 'y', new Uint8Array(ADMISSION_NONCE_BYTES)); // throws now on a bad key
+    checkRoomKey(init.key); // throws now, not on the first link
     this.unsubscribe = inner.subscribe((e) => { this.onInner(e); });
   }
 
