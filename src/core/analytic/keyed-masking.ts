@@ -37,7 +37,7 @@ export const PAIR_KEY_BYTES = CHACHA20_KEY_BYTES;
 const BYTES_PER_ELEMENT = 7;
 /** Mask-stream offsets are multiples of this many elements: 64 elements = 448 bytes = 7 ChaCha20 blocks. */
 const STREAM_ALIGN = 64;
-/** Elements masked between two pauses of `maskWithKeysInSlices`: a few ms of ChaCha20 per peer in Node on this machine. */
+/** Elements masked between two pauses of `maskWithKeysInSlices` (64 Ki: a small fraction of one layer's statistics). */
 export const MASK_SLICE_ELEMENTS = 64 * 1024;
 /** Mask for the top byte of an element: keeps RING_BITS − 48 = 4 of its 8 bits. */
 const TOP_BYTE_MASK = (1 << (RING_BITS - 48)) - 1;
@@ -109,8 +109,8 @@ export function maskWithKeys(init: KeyedMaskInit): Result<Float64Array, MaskingE
 
 /**
  * `maskWithKeys`, computed slice by slice with `pause()` awaited between slices: the same result to the bit,
- * but masking a multi-megabyte statistics vector (0.4 s for 1.6 M values and 3 keys in Node, more on a busy
- * tab) never holds the tab's event loop in one piece.
+ * but masking a multi-megabyte statistics vector (millions of values, one ChaCha20 stream per pair key)
+ * never holds the tab's event loop in one piece.
  */
 export async function maskWithKeysInSlices(init: KeyedMaskInit & { readonly pause: () => Promise<void>; readonly sliceElements?: number }): Promise<Result<Float64Array, MaskingError>> {
   const slice = init.sliceElements ?? MASK_SLICE_ELEMENTS;
