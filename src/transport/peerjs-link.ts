@@ -64,9 +64,14 @@ export class PeerJsLink {
   private state: 'opening' | 'open' | 'closed' = 'opening';
   private channel: RTCDataChannel | undefined;
   private chunkBytes = FALLBACK_CHUNK_BYTES;
+  private readonly chunkBytesFixed: boolean;
   private nextMessageId = 0;
   private chain: Promise<void> = Promise.resolve();
   private readonly roomWaiters = new Set<RoomWaiter>();
+  /** Start times of sends not yet finished, oldest first (for the close diagnosis). */
+  private readonly pendingSince: number[] = [];
+  private lastChunkInAt: number | null = null;
+  private lastChunkOutAt: number | null = null;
   private readonly activity = new ActivityThrottle();
   private readonly reassembler = new Reassembler({
     maxMessageBytes: MAX_MESSAGE_BYTES,
@@ -82,8 +87,8 @@ export class PeerJsLink {
     chunkBytesOverride?: number,
   ) {
     if (chunkBytesOverride !== undefined) this.chunkBytes = chunkBytesOverride;
-    const override = chunkBytesOverride !== undefined;
-    conn.on('open', () => { this.guard(() => { this.onOpen(override); }); });
+    this.chunkBytesFixed = chunkBytesOverride !== undefined;
+    conn.on('open', () => { this.guard(() => { this.onOpen(); }); });
     conn.on('data', (data) => { this.guard(() => { this.onData(data); }); });
     conn.on('close', () => { this.close('closed by the remote side'); });
     conn.on('error', (e) => { this.close(`connection error (${e.type})`); });
@@ -101,7 +106,12 @@ export class PeerJsLink {
   send(bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
     const id = this.nextMessageId;
     this.nextMessageId = (id + 1) >>> 0;
-    const run = this.chain.then(() => this.write(bytes, id, signal));
+    const started = performance.now();
+    this.pendingSince.push(started);
+    const run = this.chain.then(() => this.write(bytes, id, signal)).finally(() => {
+      const i = this.pendingSince.indexOf(started);
+      if (i >= 0) this.pendingSince.splice(i, 1);
+    });
     this.chain = run.catch(() => undefined);
     return run;
   }
@@ -116,9 +126,23 @@ export class PeerJsLink {
     if (this.reassembler.expire(nowMs, maxAgeMs) > 0) this.close('stale partial message dropped');
   }
 
+  /**
+   * What the link was doing, for the reason of an unexpected close: when chunks last moved each way, how
+   * many sends were queued and for how long, how much the channel still held. A healthy peer dropped for
+   * silence shows here whether its bytes were stuck on this side or never sent.
+   */
+  diagnosis(now = performance.now()): string {
+    const ago = (t: number | null): string => (t === null ? 'never' : `${((now - t) / 1000).toFixed(1)} s ago`);
+    const oldest = this.pendingSince[0];
+    const queued = oldest === undefined ? 'no sends queued' : `${this.pendingSince.length} sends queued, oldest ${((now - oldest) / 1000).toFixed(1)} s`;
+    const buffered = this.channel === undefined ? '' : `, ${this.channel.bufferedAmount} B buffered`;
+    return `last chunk in ${ago(this.lastChunkInAt)}, out ${ago(this.lastChunkOutAt)}; ${queued}${buffered}`;
+  }
+
   /** Ends the link (idempotent): rejects pending sends, closes the DataConnection, reports once. */
-  close(reason: string): void {
+  close(cause: string): void {
     if (this.state === 'closed') return;
+    const reason = this.state === 'open' ? `${cause} (${this.diagnosis()})` : cause;
     this.state = 'closed';
     this.channel?.removeEventListener('bufferedamountlow', this.onLow);
     const gone = new TransportError('closed', `link to ${this.peer} closed: ${reason}`, this.peer);
@@ -138,19 +162,23 @@ export class PeerJsLink {
     for (const w of [...this.roomWaiters]) w.resolve();
   };
 
-  private onOpen(override: boolean): void {
+  private onOpen(): void {
     if (this.state !== 'opening') return;
     const dc = this.conn.dataChannel;
     dc.binaryType = 'arraybuffer';
     dc.bufferedAmountLowThreshold = LOW_WATER_BYTES;
     dc.addEventListener('bufferedamountlow', this.onLow);
     this.channel = dc;
-    if (!override) this.chunkBytes = chooseChunkBytes(this.conn.peerConnection);
+    if (!this.chunkBytesFixed) this.chunkBytes = chooseChunkBytes(this.conn.peerConnection);
     this.state = 'open';
     this.owner.opened(this);
   }
 
   private onData(data: unknown): void {
+    // Chromium can deliver an answered channel's first messages before its 'open' event (the channel is
+    // already open when they arrive). Dropping them lost the dialler's admission nonce ("proof before
+    // nonce", CI of 2026-11-22), so a message proves the channel open.
+    if (this.state === 'opening' && this.conn.dataChannel.readyState === 'open') this.onOpen();
     if (this.state !== 'open') return;
     if (!(data instanceof ArrayBuffer)) {
       this.owner.violation(this, 'non-binary data channel message');
@@ -161,6 +189,7 @@ export class PeerJsLink {
       return;
     }
     this.owner.counters.bytesReceived += data.byteLength;
+    this.lastChunkInAt = performance.now();
     const res = this.reassembler.accept(new Uint8Array(data), performance.now());
     if (!res.ok) {
       this.owner.violation(this, `${res.error.kind}: ${res.error.detail}`);
@@ -189,6 +218,7 @@ export class PeerJsLink {
         throw new TransportError('closed', `send to ${this.peer} failed: ${String(e)}`, this.peer);
       }
       this.owner.counters.bytesSent += chunk.byteLength;
+      this.lastChunkOutAt = performance.now();
     }
     this.owner.counters.messagesSent++;
   }
