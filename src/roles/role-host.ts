@@ -69,6 +69,8 @@ export class RoleHost<S, E, C extends { readonly type: string }> {
   private readonly inboundLimit = new PeerRateLimiter();
   /** Peers already being dropped for flooding (their queued messages are ignored until they are gone). */
   private readonly flooding = new Set<PeerId>();
+  /** Peers this tab disconnected on purpose: their link's closing diagnosis is logged. */
+  private readonly dropping = new Set<PeerId>();
   readonly logs: LogEntry[] = [];
   readonly now: () => number;
 
@@ -161,6 +163,7 @@ export class RoleHost<S, E, C extends { readonly type: string }> {
   disconnectAfterFlush(peer: PeerId, reason: string): void {
     const pending = this.lastSend.get(peer) ?? Promise.resolve();
     const timeout = new Promise<void>((r) => setTimeout(r, DISCONNECT_FLUSH_MS));
+    this.dropping.add(peer);
     void Promise.race([pending, timeout]).then(() => { this.init.transport.disconnect(peer, reason); });
   }
 
@@ -185,6 +188,8 @@ export class RoleHost<S, E, C extends { readonly type: string }> {
       case 'peer-disconnected':
         this.inboundLimit.forget(e.peer);
         this.flooding.delete(e.peer);
+        // The link's own account (when chunks last moved, what was queued) of a peer we dropped: diagnosis.
+        if (this.dropping.delete(e.peer)) this.log('info', `link to ${e.peer} closed: ${e.reason}`);
         this.dispatch({ type: 'peer-left', peer: e.peer, reason: e.reason, now });
         return;
       case 'error':
