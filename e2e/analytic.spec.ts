@@ -31,7 +31,13 @@ test('4 tabs hosting 20 clients train MNIST with masked FedACnnL over WebRTC to 
   expect(new Set(before.clients.map((c) => c.host)).size).toBe(4); // every tab hosts several clients
   expect(before.analytic?.masked).toBe(true);
 
-  const final = await waitForStatus(coord, (s) => s.phase === 'done', 180_000, 'FedACnnL to finish');
+  const final = await waitForStatus(coord, (s) => s.phase === 'done', 180_000, 'FedACnnL to finish').catch(async (e: unknown) => {
+    for (const [i, p] of [coord, ...workers].entries()) {
+      const st = await status(p);
+      for (const l of st.log) console.log(`DIAG tab${i} ${String(l.at % 1e6)} ${l.level} ${l.text}`);
+    }
+    throw e;
+  });
   for (const l of final.log.filter((x) => x.level !== 'info')) console.log(`[coordinator ${l.level}] ${l.text}`);
   expect(final.testAccuracy).not.toBeNull();
   expect(final.testAccuracy!).toBeGreaterThanOrEqual(0.85);

@@ -44,6 +44,8 @@ export interface JoinInit {
   /** If this tab becomes the coordinator: continue this checkpointed run, and store each epoch's model. */
   readonly resume?: RunSnapshot;
   readonly onCheckpoint?: (s: RunSnapshot) => void;
+  /** Worker: make one connection attempt of at most this long instead of retrying for a minute (failover). */
+  readonly connectTimeoutMs?: number;
 }
 
 interface ServerConfig {
@@ -94,19 +96,25 @@ export async function joinRoom(init: JoinInit): Promise<Membership> {
   const admitted = createAuthenticatedTransport(net, { key: init.roomKey });
   const worker = dasoWorker(init, admitted);
   worker.host.subscribe(init.onChange);
-  await connectWithRetry(worker);
+  try {
+    await connectWithRetry(worker, init.connectTimeoutMs);
+  } catch (e) {
+    await admitted.close();
+    throw e;
+  }
   return { role: 'worker', transport: admitted, worker, remoteStats: () => net.stats() };
 }
 
-async function connectWithRetry(worker: WorkerRuntime): Promise<void> {
+async function connectWithRetry(worker: WorkerRuntime, onceWithinMs?: number): Promise<void> {
+  const attempts = onceWithinMs === undefined ? WORKER_CONNECT_ATTEMPTS : 1;
   for (let attempt = 1; ; attempt++) {
     try {
-      await worker.start(AbortSignal.timeout(15_000));
+      await worker.start(AbortSignal.timeout(onceWithinMs ?? 15_000));
       return;
     } catch (e) {
       worker.stop();
       if (e instanceof TransportError && e.kind === 'unauthenticated') throw new Error(`the room refused this tab: ${e.message}. Open the join link or scan the QR code shown on the coordinator's screen (the key is the part after '#').`);
-      if (attempt >= WORKER_CONNECT_ATTEMPTS) throw new Error(`could not reach the coordinator: ${String(e)}`);
+      if (attempt >= attempts) throw new Error(`could not reach the coordinator: ${String(e)}`);
       worker.host.log('warn', `coordinator not reachable yet (${String(e)}); retrying`);
       await new Promise((r) => setTimeout(r, WORKER_RETRY_MS));
     }

@@ -17,6 +17,8 @@ import { joinRoom, type Membership } from './join-room.ts';
 import { CHECKPOINTED_ALGOS, ModelPersistence, accuracyOf, downloadModel, readModelFiles } from './model-persistence.ts';
 import type { RunSnapshot } from '../roles/coordinator/runtime.ts';
 import { coordinatorView, dasoView, logLines, secondOrderView, workerView } from './status.ts';
+import { failOver } from './failover.ts';
+import { failoverPlan } from '../roles/failover.ts';
 
 /** The solved layers of an analytic run, row-major. */
 export interface AnalyticWeights {
@@ -48,6 +50,8 @@ const bootLog: SwarmStatus['log'][number][] = cfg.problems.map((p) => ({ at: Dat
 if (!parsedKey.ok) bootLog.push({ at: Date.now(), level: 'warn', text: `${parsedKey.error}; a new key was made` });
 /** The run this tab takes part in: the URL's, or the checkpointed one it resumed. */
 let runConfig: RunConfig | null = null;
+/** True while this tab takes part in a coordinator failover (failover.ts). */
+let failingOver = false;
 /** Coordinator-side log lines go to the coordinator's log once it exists, to the boot log before. */
 const appLog = (level: 'info' | 'warn' | 'error', text: string): void => {
   if (membership?.role === 'coordinator') membership.coordinator.host.log(level, text);
@@ -100,6 +104,8 @@ function status(): SwarmStatus {
     };
   }
   const w = membership.worker;
+  // The old worker failed with its coordinator; while this tab fails over it is reconnecting, not failed.
+  if (failingOver) return { ...withNet, ...workerView(w.host.getState()), phase: 'connecting', error: null, log: [...bootLog, ...logLines(w.host.logs)] };
   return { ...withNet, ...workerView(w.host.getState()), log: [...bootLog, ...logLines(w.host.logs)], daso: dasoView(null, w.dasoStatus()), secondOrder: secondOrderView(null, cfg.algo, w.curvatureFloats()) };
 }
 
@@ -164,6 +170,10 @@ function analyticWeights(): AnalyticWeights | null {
 
 window.swarm = { status, start, analyticWeights };
 
+// A closing tab hangs up its links, so peers see it leave at once (the data channels close) instead of
+// after a heartbeat timeout: a closed coordinator tab is then failed over in seconds.
+addEventListener('pagehide', () => { void membership?.transport.close(); });
+
 async function boot(): Promise<void> {
   render();
   choice = await chooseBackend({ override: cfg.backend });
@@ -180,21 +190,55 @@ async function boot(): Promise<void> {
     runId: `run-${Date.now().toString(36)}`, algo: cfg.algo, dataset: cfg.dataset, model: cfg.model, optimizer: cfg.optimizer,
     learningRate: cfg.learningRate, epochs: cfg.epochs, globalBatch: cfg.globalBatch, seed: cfg.seed, partition: cfg.partition,
     alpha: cfg.alpha, labelsPerClient: cfg.labelsPerClient, clients: cfg.clients, trainLimit: cfg.trainLimit, groups: cfg.groups,
-    localEpochs: cfg.localEpochs, localBatch: cfg.localBatch, masking: cfg.masking,
+    localEpochs: cfg.localEpochs, localBatch: cfg.localBatch, masking: cfg.masking, aggregation: cfg.aggregation,
   };
   // Reopening a room continues its run from the newest checkpoint in this browser (if this tab coordinates).
   const resume = cfg.role === 'worker' ? null : await persistence.resumable(config);
   runConfig = resume?.config ?? config;
   const run = runConfig;
+  const base = {
+    room, roomKey, coordinatorId: peerIdFrom(coordinatorIdFor(room)) satisfies PeerId, device, dataset,
+    onChange: render, daso: cfg.daso, emulateGlobalLink: cfg.emulateGlobalLink, dho2: cfg.dho2, kfac: cfg.kfac,
+  };
+  const checkpoints = (c: RunConfig) => (CHECKPOINTED_ALGOS.includes(c.algo) ? { onCheckpoint: (s: RunSnapshot) => { persistence.save(c, s); } } : {});
   membership = await joinRoom({
-    room, roomKey, role: cfg.role, coordinatorId: peerIdFrom(coordinatorIdFor(room)) satisfies PeerId, device, dataset, config: run,
-    minPeers: cfg.minPeers, autostart: cfg.autostart, onChange: render, daso: cfg.daso, emulateGlobalLink: cfg.emulateGlobalLink, dho2: cfg.dho2, kfac: cfg.kfac,
-    ...(resume === null ? {} : { resume: resume.snapshot }),
-    ...(CHECKPOINTED_ALGOS.includes(run.algo) ? { onCheckpoint: (s: RunSnapshot) => { persistence.save(run, s); } } : {}),
+    ...base, role: cfg.role, config: run, minPeers: cfg.minPeers, autostart: cfg.autostart,
+    ...(resume === null ? {} : { resume: resume.snapshot }), ...checkpoints(run),
   });
   if (resume !== null && membership.role === 'coordinator') persistence.noteResumed(resume);
   phase = membership.role === 'coordinator' ? 'recruiting' : 'connecting';
   render();
+  if (membership.role === 'worker') watchForFailover(membership, (o, config) => joinRoom({ ...base, ...o, config, ...checkpoints(config) }));
+}
+
+/**
+ * A worker of a run that can fail over (roles/failover.ts) takes part in it when its coordinator goes away
+ * mid-run: it becomes the coordinator or joins the one that did, and this tab shows that membership.
+ */
+function watchForFailover(m: Extract<Membership, { role: 'worker' }>, join: (o: Parameters<Parameters<typeof failOver>[0]['join']>[0], config: RunConfig) => Promise<Membership>): void {
+  let started = false;
+  const unsubscribe = m.worker.host.subscribe(() => {
+    const state = m.worker.host.getState();
+    const plan = failoverPlan(state, m.transport.self);
+    if (started || plan === null || state.config === null) return;
+    started = true;
+    failingOver = true;
+    unsubscribe();
+    const config = state.config;
+    const carried = m.worker.host.logs.map((l) => ({ ...l, text: `[before failover] ${l.text}` }));
+    failOver({ worker: m.worker, transport: m.transport, plan, join: (o) => join(o, config), log: (level, text) => { bootLog.push({ at: Date.now(), level, text }); } })
+      .then((next) => {
+        bootLog.push(...carried);
+        bootLog.sort((a, b) => a.at - b.at);
+        runConfig = config;
+        membership = next;
+        failingOver = false;
+        phase = next.role === 'coordinator' ? 'recruiting' : 'connecting';
+        if (next.role === 'worker') watchForFailover(next, join);
+        render();
+      })
+      .catch((e: unknown) => { failingOver = false; bootLog.push({ at: Date.now(), level: 'error', text: `failover failed: ${e instanceof Error ? e.message : String(e)}` }); render(); });
+  });
 }
 
 boot().catch((e: unknown) => {

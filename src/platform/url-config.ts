@@ -3,6 +3,7 @@
  * pure (URLSearchParams in, config out) and forgiving: a bad value falls back to the default and is
  * reported in `problems`, so a typo never leaves a tab blank.
  */
+import { AGGREGATION_RULES, type AggregationRule } from '../core/math/robust-aggregate.ts';
 import { DHO2_DEFAULTS, KFAC_DEFAULTS, type Dho2Options, type KfacOptions } from '../core/optim/second-order-options.ts';
 import type { Algo, BackendName, DatasetName, ModelName, OptimizerName, PartitionScheme, Role } from '../protocol/messages.ts';
 
@@ -30,6 +31,8 @@ export interface UrlConfig {
   readonly localEpochs: number;
   readonly localBatch: number;
   readonly masking: boolean;
+  /** dp: how the coordinator combines gradients (`?aggregate=mean|clip|trimmed|median`, default mean). */
+  readonly aggregation: AggregationRule;
   /** DASO: the explicit `?group=` label (tabs with the same label form one group), or null. */
   readonly group: string | null;
   /** DASO: `?emulateGlobalLink=50ms,10MBps` delays sends to workers of other groups (bench and e2e only). */
@@ -173,6 +176,7 @@ export function parseUrlConfig(q: URLSearchParams): UrlConfig {
     localEpochs: num('localEpochs', DEFAULTS.localEpochs, 1, 1000),
     localBatch: num('localBatch', DEFAULTS.localBatch, 1, 65536),
     masking: flag('masking'),
+    aggregation: oneOf<AggregationRule>('aggregate', AGGREGATION_RULES, 'mean'),
     group, emulateGlobalLink, daso,
     problems,
   };

@@ -53,6 +53,7 @@ const config = {
   localEpochs: 1,
   localBatch: 32,
   masking: true,
+  aggregation: 'trimmed',
 } as const;
 
 /** One message of every type: a new message type without a fixture here fails to compile. */
@@ -78,6 +79,7 @@ const FIXTURES: { readonly [K in MessageType]: MessageOf<K> } = {
   gradients: { type: 'gradients', runId: 'run-1', step: 10, count: 64, lossSum: 147.25, grads: [f32([1], Float32Array.of(-1.5))] },
   update: { type: 'update', runId: 'run-1', step: 10, epoch: 1, nextBatchSize: 0, grads: [] },
   progress: { type: 'progress', runId: 'run-1', phase: 'training', epoch: 1, step: 10, loss: 0.6931, testAccuracy: 0.875 },
+  succession: { type: 'succession', runId: 'run-1', order: ['w-b', 'w-a'] },
   done: { type: 'done', runId: 'run-1', ok: false, reason: 'coordinator stopped the run' },
   error: { type: 'error', code: 'protocol-violation', detail: 'malformed: "ünïcødé" ✓' },
   'layer-request': {
@@ -169,7 +171,7 @@ describe('golden bytes', () => {
   it('writes the header byte by byte as docs/PROTOCOL.md says', () => {
     const bytes = encodeMessage(FIXTURES.heartbeat);
     // magic 'SWRM' | version 2 | type 4 (heartbeat) | flags 0 | metadata length 62 (u32 LE) | 0 sections | reserved 0
-    expect(hex(bytes.subarray(0, HEADER_BYTES))).toMatchInlineSnapshot(`"53 57 52 4d 05 04 00 00 3e 00 00 00 00 00 00 00"`);
+    expect(hex(bytes.subarray(0, HEADER_BYTES))).toMatchInlineSnapshot(`"53 57 52 4d 06 04 00 00 3e 00 00 00 00 00 00 00"`);
     const meta = '{"message":{"type":"heartbeat","sentAt":1234.5},"sections":[]}';
     expect(new TextDecoder().decode(bytes.subarray(HEADER_BYTES, HEADER_BYTES + 62))).toBe(meta);
     expect(Array.from(bytes.subarray(HEADER_BYTES + 62))).toEqual([0, 0]); // zero padding to 80
@@ -181,7 +183,7 @@ describe('golden bytes', () => {
     // to offset 184; then the float32 section [1, -2] little-endian: 00 00 80 3f, 00 00 00 c0
     const m: Message = { type: 'update', runId: 'r', step: 1, epoch: 0, nextBatchSize: 2, grads: [f32([2], Float32Array.of(1, -2))] };
     expect(hexRows(encodeMessage(m))).toMatchInlineSnapshot(`
-      "53 57 52 4d 05 08 00 00 a5 00 00 00 01 00 00 00
+      "53 57 52 4d 06 08 00 00 a5 00 00 00 01 00 00 00
       7b 22 6d 65 73 73 61 67 65 22 3a 7b 22 74 79 70
       65 22 3a 22 75 70 64 61 74 65 22 2c 22 72 75 6e
       49 64 22 3a 22 72 22 2c 22 73 74 65 70 22 3a 31

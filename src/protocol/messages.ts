@@ -6,6 +6,7 @@
  * Rule: a field added to a message is a protocol change (bump PROTOCOL_VERSION, docs/PROTOCOL.md).
  */
 import type { WireTensor } from './wire-tensor.ts';
+import type { AggregationRule } from '../core/math/robust-aggregate.ts';
 import type { DasoEpochMsg, DasoGlobalMsg, DasoGradsMsg, DasoParamsMsg, DasoPlanMsg, DasoScheduleMsg } from './messages-daso.ts';
 import type { CurvatureReplyMsg, CurvatureRequestMsg, ShardOpMsg, ShardPlanMsg, ShardReplyMsg } from './messages-second-order.ts';
 
@@ -81,6 +82,8 @@ export interface RunConfig {
   readonly localBatch: number;
   /** Analytic algos: pairwise additive masking, so the coordinator learns only the sum of the statistics. */
   readonly masking: boolean;
+  /** How the coordinator combines the workers' gradients (dp): plain mean or a rule robust to poisoned updates. */
+  readonly aggregation: AggregationRule;
 }
 
 export interface HelloMsg {
@@ -300,6 +303,17 @@ export interface ProgressMsg {
   readonly testAccuracy: number | null;
 }
 
+/**
+ * Coordinator → each remote worker, whenever the order changes: who takes over if the coordinator goes away
+ * (failover.ts in app/). `order` ranks the remote workers by join time; rank 0 claims the room's coordinator
+ * id first, each later rank a few seconds after. Only runs whose whole state a worker replica holds send it.
+ */
+export interface SuccessionMsg {
+  readonly type: 'succession';
+  readonly runId: string;
+  readonly order: readonly string[];
+}
+
 /** Coordinator → all: the run ended. */
 export interface DoneMsg {
   readonly type: 'done';
@@ -325,6 +339,7 @@ export type Message =
   | GradientsMsg
   | UpdateMsg
   | ProgressMsg
+  | SuccessionMsg
   | DoneMsg
   | ErrorMsg
   | LayerRequestMsg

@@ -37,6 +37,7 @@ describe('TYPE_CODES', () => {
       'shard-reply': 30,
       'curvature-request': 31,
       'curvature-reply': 32,
+      succession: 33,
     });
     expect(Object.isFrozen(TYPE_CODES)).toBe(true);
   });
@@ -52,7 +53,7 @@ describe('TYPE_CODES', () => {
       expect(messageTypeOf(typeCodeOf(type))).toBe(type);
     }
     expect(messageTypeOf(0)).toBeUndefined();
-    expect(messageTypeOf(33)).toBeUndefined();
+    expect(messageTypeOf(34)).toBeUndefined();
     expect(messageTypeOf(1.5)).toBeUndefined();
   });
 

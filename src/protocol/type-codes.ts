@@ -45,6 +45,7 @@ export const TYPE_CODES = Object.freeze({
   'shard-reply': 30,
   'curvature-request': 31,
   'curvature-reply': 32,
+  succession: 33,
 } as const satisfies Record<MessageType, number>);
 
 /** A wire code that names a message type in this protocol version. */

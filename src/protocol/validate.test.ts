@@ -34,6 +34,7 @@ const CONFIG = {
   localEpochs: 1,
   localBatch: 32,
   masking: false,
+  aggregation: 'mean',
 };
 const ASSIGN = { type: 'assign', config: CONFIG, indices: 0, clientIds: 1, offsets: 2, clientGroups: 3 };
 /** The assign's sections after `indices`: one client holding all three rows, group 0. */

@@ -45,6 +45,7 @@ const MODELS: Readonly<Record<M.ModelName, true>> = { mlp: true, cnn: true };
 const OPTIMIZERS: Readonly<Record<M.OptimizerName, true>> = { adam: true, 'sgd-momentum': true, sgd: true };
 const PARTITIONS: Readonly<Record<M.PartitionScheme, true>> = { iid: true, dirichlet: true, labels: true };
 const ALGOS: Readonly<Record<M.Algo, true>> = { dp: true, fedacnnl: true, pfedacnnl: true, fedavg: true, daso: true, dho2: true, kfac: true };
+const AGGREGATIONS: Readonly<Record<M.RunConfig['aggregation'], true>> = { mean: true, clip: true, trimmed: true, median: true };
 const REASONS: Readonly<Record<M.IncompatibilityReason, true>> = { 'peer-too-old': true, 'peer-too-new': true, 'wrong-room': true, 'not-coordinator': true };
 function parseDevice(f: Fields): M.DeviceInfo {
   const device: M.DeviceInfo = {
@@ -80,6 +81,7 @@ function parseConfig(f: Fields): M.RunConfig {
     localEpochs: f.int('localEpochs', 1, MAX_EPOCHS),
     localBatch: f.int('localBatch', 1, MAX_GLOBAL_BATCH),
     masking: f.bool('masking'),
+    aggregation: f.oneOf('aggregation', AGGREGATIONS),
   };
   return config;
 }
@@ -166,6 +168,10 @@ const PARSERS: { readonly [K in M.MessageType]: (f: Fields) => M.MessageOf<K> } 
       loss: f.numOrNull('loss', -Number.MAX_VALUE, Number.MAX_VALUE),
       testAccuracy: f.numOrNull('testAccuracy', 0, 1),
     };
+    return m;
+  },
+  succession: (f) => {
+    const m: M.SuccessionMsg = { type: 'succession', runId: f.id('runId'), order: f.ids('order', MAX_MEMBERS) };
     return m;
   },
   done: (f) => {

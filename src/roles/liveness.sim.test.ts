@@ -15,7 +15,7 @@ import { CoordinatorRuntime } from './coordinator/runtime.ts';
 import { WorkerRuntime } from './worker/runtime.ts';
 
 const device: DeviceInfo = { backend: 'cpu', adapter: '', reason: 'sim', samplesPerSec: 100, memoryBytes: 0, selfTestPassed: true, userAgent: 'node' };
-const config: RunConfig = { runId: 'live', algo: 'dp', dataset: 'mnist', model: 'mlp', optimizer: 'adam', learningRate: 0.003, epochs: 1, globalBatch: 60, seed: 1, partition: 'iid', alpha: 1, labelsPerClient: 2, clients: 0, trainLimit: 0, groups: 1, localEpochs: 1, localBatch: 32, masking: false };
+const config: RunConfig = { runId: 'live', algo: 'dp', dataset: 'mnist', model: 'mlp', optimizer: 'adam', learningRate: 0.003, epochs: 1, globalBatch: 60, seed: 1, partition: 'iid', alpha: 1, labelsPerClient: 2, clients: 0, trainLimit: 0, groups: 1, localEpochs: 1, localBatch: 32, masking: false, aggregation: 'mean' };
 /** setInterval may fire a few ms late even on an idle event loop. */
 const TIMER_SLACK_MS = 100;
 

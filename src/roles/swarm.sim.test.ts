@@ -20,7 +20,7 @@ async function simulate(workers: number, seed: number, resume?: RunSnapshot) {
   const ds = syntheticDataset(600, 200, 5);
   const hub = createMemoryHub({ seed });
   const coordId = peerIdFrom('swarm-sim-coordinator');
-  const config: RunConfig = { runId: 'sim', algo: 'dp', dataset: 'mnist', model: 'mlp', optimizer: 'adam', learningRate: 0.003, epochs: 2, globalBatch: 60, seed, partition: 'iid', alpha: 1, labelsPerClient: 2, clients: 0, trainLimit: 0, groups: 1, localEpochs: 1, localBatch: 32, masking: false };
+  const config: RunConfig = { runId: 'sim', algo: 'dp', dataset: 'mnist', model: 'mlp', optimizer: 'adam', learningRate: 0.003, epochs: 2, globalBatch: 60, seed, partition: 'iid', alpha: 1, labelsPerClient: 2, clients: 0, trainLimit: 0, groups: 1, localEpochs: 1, localBatch: 32, masking: false, aggregation: 'mean' };
   let finished: (v: { ok: boolean; reason: string }) => void = () => undefined;
   const done = new Promise<{ ok: boolean; reason: string }>((r) => { finished = r; });
   // A frozen clock: on a loaded 2-core CI machine, slow steps must not look like dead peers.

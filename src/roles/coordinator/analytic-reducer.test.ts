@@ -13,7 +13,7 @@ const FEATURES = 3;
 const CLASSES = 2;
 const config: RunConfig = {
   runId: 'run1', algo: 'fedacnnl', dataset: 'mnist', model: 'mlp', optimizer: 'adam', learningRate: 0.001, epochs: 1,
-  globalBatch: 10, seed: 3, partition: 'iid', alpha: 0.5, labelsPerClient: 1, clients: 0, trainLimit: 0, groups: 1, localEpochs: 1, localBatch: 32, masking: false
+  globalBatch: 10, seed: 3, partition: 'iid', alpha: 0.5, labelsPerClient: 1, clients: 0, trainLimit: 0, groups: 1, localEpochs: 1, localBatch: 32, masking: false, aggregation: 'mean'
 };
 const plan = analyticPlan(config, FEATURES, CLASSES);
 const ROWS = 12;

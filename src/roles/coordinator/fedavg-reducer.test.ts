@@ -9,7 +9,7 @@ import type { CoordinatorState, Member } from './state.ts';
 const config: RunConfig = {
   runId: 'run1', algo: 'fedavg', dataset: 'mnist', model: 'mlp', optimizer: 'sgd', learningRate: 0.05, epochs: 2,
   globalBatch: 10, seed: 3, partition: 'iid', alpha: 0.5, labelsPerClient: 1, clients: 3, trainLimit: 0, groups: 1,
-  localEpochs: 1, localBatch: 4, masking: false,
+  localEpochs: 1, localBatch: 4, masking: false, aggregation: 'mean',
 };
 const device: DeviceInfo = { backend: 'cpu', adapter: '', reason: 'test', samplesPerSec: 100, memoryBytes: 0, selfTestPassed: true, userAgent: 'test' };
 const A = peerIdFrom('a');

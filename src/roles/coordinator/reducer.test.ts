@@ -9,7 +9,7 @@ import type { CoordinatorState } from './state.ts';
 const SELF = peerIdFrom('swarm-r-coordinator');
 const config: RunConfig = {
   runId: 'run1', algo: 'dp', dataset: 'mnist', model: 'mlp', optimizer: 'adam', learningRate: 0.001, epochs: 1,
-  globalBatch: 10, seed: 3, partition: 'iid', alpha: 0.5, labelsPerClient: 2, clients: 0, trainLimit: 0, groups: 1, localEpochs: 1, localBatch: 32, masking: false
+  globalBatch: 10, seed: 3, partition: 'iid', alpha: 0.5, labelsPerClient: 2, clients: 0, trainLimit: 0, groups: 1, localEpochs: 1, localBatch: 32, masking: false, aggregation: 'mean'
 };
 const labels = Uint8Array.from({ length: 40 }, (_, i) => i % 10);
 const device = (speed: number, ok = true): DeviceInfo => ({ backend: 'wasm', adapter: '', reason: 'test', samplesPerSec: speed, memoryBytes: 0, selfTestPassed: ok, userAgent: 'test' });
@@ -71,6 +71,28 @@ describe('coordinator reducer', () => {
     expect(resumed.commands.flatMap((c) => (c.type === 'send-start' ? [[c.step, c.epoch]] : []))).toEqual([[4, 1], [4, 1]]);
   });
 
+  it('combines gradients by the run\'s aggregation rule: a poisoned x100 update moves the mean, not the median', () => {
+    const C = peerIdFrom('c');
+    const three = (aggregation: RunConfig['aggregation']) => {
+      const s = run(initialCoordinatorState({ ...config, aggregation }, 3, true, labels.length), [hello(A, 100), hello(B, 100), hello(C, 100)]).state;
+      const out = run(s, [grads(A, 0, 3, 1), grads(B, 0, 3, 1.2), grads(C, 0, 3, 100)]);
+      return { update: out.commands.flatMap((c) => (c.type === 'apply-update' ? [Array.from(c.grads[0]!)] : []))[0]![0]!, logs: out.commands.filter((c) => c.type === 'log') };
+    };
+    expect(three('mean').update).toBeCloseTo(102.2 / 3, 4);
+    expect(three('median').update).toBeCloseTo(1.2, 6);
+    expect(three('trimmed').update).toBeCloseTo(1.2, 6); // at least one value trimmed at each end from 3 workers on
+    const clip = three('clip');
+    expect(clip.update).toBeLessThan(2); // 100 clipped to 2x the median norm (1.2): (1 + 1.2 + 2.4) / 3
+    expect(clip.logs.some((l) => 'text' in l && l.text.includes('clipped 1 of 3'))).toBe(true);
+  });
+
+  it('evicts a worker claiming more samples than the global batch, or sending non-finite gradients', () => {
+    const s = run(start, [hello(A, 300), hello(B, 100)]).state;
+    expect(Object.keys(run(s, [grads(B, 0, config.globalBatch + 1, 1)]).state.members)).toEqual([A]);
+    expect(Object.keys(run(s, [grads(B, 0, 2, Number.NaN)]).state.members)).toEqual([A]);
+    expect(Object.keys(run(s, [grads(B, 0, 2, Number.POSITIVE_INFINITY)]).state.members)).toEqual([A]);
+  });
+
   it('ignores duplicate and stale gradients, evicts malformed ones', () => {
     const s = run(start, [hello(A, 300), hello(B, 100)]).state;
     const dup = run(s, [grads(A, 0, 8, 1), grads(A, 0, 8, 1), grads(B, 7, 2, 1)]);
@@ -81,6 +103,22 @@ describe('coordinator reducer', () => {
     expect(ev.commands.some((c) => c.type === 'disconnect' && c.peer === B)).toBe(true);
     // B is gone, so A's gradient alone completes the step.
     expect(ev.state.step).toBe(1);
+  });
+
+  it('announces the failover order (remote workers by join time) when training starts and again only when it changes', () => {
+    const C = peerIdFrom('c');
+    const local = peerIdFrom(`${SELF}-w`);
+    const s = run(start, [hello(B, 100, 0), hello(local, 500, 0), hello(A, 300, 0)]).state;
+    const order = (cmds: CoordinatorCommand[]) => cmds.flatMap((c) => (c.type === 'send' && c.msg.type === 'succession' ? [[c.to, c.msg.order]] : []));
+    const first = run(s, [{ type: 'tick', now: 100 }]);
+    expect(order(first.commands)).toEqual([[B, [B, A]], [A, [B, A]]]); // not to the coordinator's own worker
+    expect(order(run(first.state, [{ type: 'tick', now: 200 }]).commands)).toEqual([]);
+    const left = run(first.state, [{ type: 'peer-left', peer: B, reason: 'closed', now: 300 }, { type: 'tick', now: 400 }]);
+    expect(order(left.commands)).toEqual([[A, [A]]]);
+    const joined = run(left.state, [hello(C, 100, 500), grads(A, 0, 8, 1, 500), grads(local, 0, 2, 1, 500), { type: 'tick', now: 600 }]);
+    expect(order(joined.commands).at(-1)).toEqual([C, [A, C]]);
+    const daso = initialCoordinatorState({ ...config, algo: 'daso' }, 2, true, labels.length);
+    expect(order(run(daso, [hello(A, 300, 0), hello(B, 100, 0), { type: 'tick', now: 100 }]).commands)).toEqual([]); // no failover for DASO
   });
 
   it('drops a silent worker after the heartbeat timeout and goes on without it', () => {

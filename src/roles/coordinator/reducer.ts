@@ -5,7 +5,7 @@
  */
 import type { PeerId } from '../../core/ids.ts';
 import { assertNever } from '../../core/result.ts';
-import { weightedMean } from '../../core/math/weighted-mean.ts';
+import { robustAggregate } from '../../core/math/robust-aggregate.ts';
 import { batchShares } from '../../core/plan/batch-shares.ts';
 import { partition } from '../../core/data/partition.ts';
 import { checkHello } from '../../protocol/handshake.ts';
@@ -14,6 +14,7 @@ import type { GradientsMsg, HelloMsg, Message, RunConfig } from '../../protocol/
 import { analyticPlan } from '../analytic-plan.ts';
 import { HEARTBEAT_INTERVAL_MS, PEER_TIMEOUT_MS, log, send, type CommonCommand } from '../commands.ts';
 import { isFederated, singleAssign } from '../federated-plan.ts';
+import { FAILOVER_ALGOS } from '../failover.ts';
 import { maybeFinish } from './client-reports.ts';
 import { acceptDasoEpoch, DASO_DEFAULT_OPTIONS, dasoMemberLeft, startDaso, type DasoContext, type DasoOptions, type DasoVerdict } from './daso-reducer.ts';
 import { advanceFederated, onFederatedMessage, startFederated, type FederatedContext, type FederatedVerdict } from './federated.ts';
@@ -21,6 +22,21 @@ import type { CoordinatorState, Member, PendingStep } from './state.ts';
 
 /** Evaluate test accuracy every this many steps (and at each epoch end) for the live curve. */
 export const EVAL_EVERY_STEPS = 10;
+/** How 'clip' bounds each gradient (robust-aggregate.ts default), for the log. */
+const CLIP_FACTOR_NOTE = '2x the median norm';
+
+/**
+ * 'trimmed': 20 % off each end, but at least one value from 3 workers on: small classroom swarms (3-4 tabs)
+ * would otherwise trim nothing. (The epsilon keeps floor(n * 1/n) from rounding down to 0.)
+ */
+function trimFractionFor(n: number): number {
+  return n >= 3 ? Math.min(0.49, Math.max(0.2, 1 / n + 1e-9)) : 0;
+}
+
+function allFinite(a: Float32Array): boolean {
+  for (const v of a) if (!Number.isFinite(v)) return false;
+  return true;
+}
 
 export type CoordinatorEvent =
   | { readonly type: 'message'; readonly from: PeerId; readonly msg: Message; readonly now: number }
@@ -86,7 +102,7 @@ export function initialCoordinatorState(config: RunConfig, minPeers: number, aut
     phase: 'recruiting', config, minPeers, autostart, members: {}, slots: [], stepsPerEpoch,
     step: resumeStep, epoch: Math.floor(resumeStep / stepsPerEpoch), pending: null, analytic: null, clients: [], clientReports: {}, fedavg: null, masking: null, daso: null,
     sittingOut: [], awaitingReports: [], finalEvaluated: false, loss: Number.NaN, testAccuracy: Number.NaN,
-    startedAt: null, endedAt: null, failure: null,
+    startedAt: null, endedAt: null, failure: null, succession: [],
   };
 }
 
@@ -209,7 +225,10 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     }
     const sizesOk = m.grads.length === ctx.paramSizes.length && m.grads.every((g, i) => g.dtype === 'float32' && g.data.length === ctx.paramSizes[i]);
     if (!sizesOk || m.count <= 0) return evict(s, from, 'gradient shapes do not match the model', now);
+    // Sanity: a worker computes on at most the global batch, and a NaN or infinity would poison every replica.
+    if (m.count > s.config.globalBatch) return evict(s, from, `claims ${m.count} samples in a step of ${s.config.globalBatch}`, now);
     const grads = m.grads.map((g) => g.data as Float32Array);
+    if (!grads.every(allFinite)) return evict(s, from, 'sent non-finite gradients', now);
     const received = { ...p.received, [from]: { count: m.count, lossSum: m.lossSum, grads } };
     return maybeComplete({ ...s, pending: { ...p, received } }, now);
   }
@@ -238,7 +257,8 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
 
   function completeStep(s: CoordinatorState, p: PendingStep): Out {
     const parts = Object.values(p.received);
-    const mean = weightedMean(parts.map((c) => ({ weight: c.count, arrays: c.grads })));
+    const combined = robustAggregate(parts.map((c) => ({ weight: c.count, arrays: c.grads })), s.config.aggregation, { trimFraction: trimFractionFor(parts.length) });
+    const mean = combined.arrays;
     const count = parts.reduce((a, c) => a + c.count, 0);
     const loss = parts.reduce((a, c) => a + c.lossSum, 0) / count;
     const step = p.step + 1;
@@ -252,7 +272,8 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     const ids = active(next).map((m) => m.id);
     const share = finished ? {} : shares(next, ids);
     const oldIds = ids.filter((id) => !joiners.includes(id));
-    const commands: CoordinatorCommand[] = [{ type: 'apply-update', step: p.step, epoch, grads: mean, sends: oldIds.map((to) => ({ to, nextBatchSize: share[to] ?? 0 })) }];
+    const commands: CoordinatorCommand[] = combined.clipped > 0 ? [log('warn', `step ${p.step}: clipped ${combined.clipped} of ${parts.length} gradients to ${CLIP_FACTOR_NOTE}`)] : [];
+    commands.push({ type: 'apply-update', step: p.step, epoch, grads: mean, sends: oldIds.map((to) => ({ to, nextBatchSize: share[to] ?? 0 })) });
     for (const id of joiners) if (!finished) commands.push({ type: 'send-start', to: id, step, epoch, batchSize: share[id] ?? 0 });
     const epochEnd = step % s.stepsPerEpoch === 0;
     if (epochEnd) commands.push({ type: 'checkpoint', step, epoch });
@@ -303,7 +324,20 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
       }
     }
     const beats = Object.keys(cur.state.members).map((id) => send(id as PeerId, { type: 'heartbeat', sentAt: now }));
-    return done(cur.state, [...cur.commands, ...beats]);
+    const succession = announceSuccession(cur.state);
+    return done(succession.state, [...cur.commands, ...beats, ...succession.commands]);
+  }
+
+  /**
+   * Runs whose whole state every worker replica holds (FAILOVER_ALGOS) tell their remote workers, whenever it
+   * changes, the order in which they take over if this tab goes away: active members by join time (a
+   * record keeps insertion order), so the longest-serving worker is the deputy.
+   */
+  function announceSuccession(s: CoordinatorState): Out {
+    if (s.phase !== 'training' || !FAILOVER_ALGOS.includes(s.config.algo)) return done(s);
+    const order = active(s).map((m) => m.id).filter((id) => id !== localWorkerId(s));
+    if (order.length === s.succession.length && order.every((id, i) => id === s.succession[i])) return done(s);
+    return done({ ...s, succession: order }, order.map((id) => send(id, { type: 'succession', runId: s.config.runId, order })));
   }
 
   function onEvaluated(s: CoordinatorState, accuracy: number, now: number): Out {
@@ -334,7 +368,7 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
         // A worker that cannot compute any more is out of the run: drop it so the step completes without it.
         if (msg.code === 'compute-failed') return removeMember(seen, from, `it failed: ${msg.detail}`, [{ type: 'disconnect', peer: from, reason: 'compute failed' }], now);
         return done(seen, [log('warn', `${from} reported ${msg.code}: ${msg.detail}`)]);
-      case 'welcome': case 'incompatible': case 'assign': case 'start': case 'update': case 'progress': case 'done': case 'layer-request':
+      case 'welcome': case 'incompatible': case 'assign': case 'start': case 'update': case 'progress': case 'succession': case 'done': case 'layer-request':
       case 'unmask-request': case 'personalize': case 'fedavg-round':
       case 'daso-plan': case 'daso-schedule': case 'daso-grads': case 'daso-global': case 'daso-params':
       case 'shard-plan': case 'shard-op': case 'curvature-request':

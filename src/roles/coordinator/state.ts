@@ -140,4 +140,6 @@ export interface CoordinatorState {
   readonly startedAt: number | null;
   readonly endedAt: number | null;
   readonly failure: string | null;
+  /** The failover order last sent to the workers (`succession`); [] before any. */
+  readonly succession: readonly PeerId[];
 }

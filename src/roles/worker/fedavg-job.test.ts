@@ -15,7 +15,7 @@ const model = getModel('mlp');
 const config: RunConfig = {
   runId: 'run1', algo: 'fedavg', dataset: 'mnist', model: 'mlp', optimizer: 'sgd', learningRate: 0.1, epochs: 3,
   globalBatch: 10, seed: 11, partition: 'iid', alpha: 0.5, labelsPerClient: 1, clients: 2, trainLimit: 0, groups: 1,
-  localEpochs: 1, localBatch: 16, masking: false,
+  localEpochs: 1, localBatch: 16, masking: false, aggregation: 'mean',
 };
 /** Client 7 holds rows 0..299, client 9 rows 300..399: unequal sizes, so the weighting shows. */
 const assign = {

@@ -82,7 +82,7 @@ interface Out {
 export function initialWorkerState(coordinator: PeerId, now: number): WorkerState {
   return {
     phase: 'connecting', coordinator, config: null, partitionSize: 0, clients: 0, members: [], step: 0, epoch: 0,
-    working: null, loss: Number.NaN, testAccuracy: Number.NaN, lastSeenCoordinator: now, failure: null,
+    working: null, loss: Number.NaN, testAccuracy: Number.NaN, lastSeenCoordinator: now, failure: null, succession: [], coordinatorLost: false,
   };
 }
 
@@ -119,6 +119,8 @@ export function createWorkerReducer(ctx: WorkerContext) {
         if (msg.nextBatchSize > 0) cmds.push({ type: 'compute-gradients', step, batchSize: msg.nextBatchSize });
         return done(next, cmds);
       }
+      case 'succession':
+        return runOk(msg.runId) ? done({ ...s, succession: msg.order }) : done(s);
       case 'progress':
         return done({ ...s, loss: msg.loss ?? Number.NaN, testAccuracy: msg.testAccuracy ?? Number.NaN, epoch: msg.epoch });
       case 'done':
@@ -198,12 +200,13 @@ export function createWorkerReducer(ctx: WorkerContext) {
         // Part of a long message from the coordinator (e.g. the model) is arriving: it is alive.
         return e.peer === s.coordinator ? done({ ...s, lastSeenCoordinator: Math.max(s.lastSeenCoordinator, e.now) }) : done(s);
       case 'peer-left':
-        return e.peer === s.coordinator && s.phase !== 'done' ? fail(s, `coordinator left: ${e.reason}`) : done(s);
+        if (e.peer !== s.coordinator || s.phase === 'done' || s.phase === 'failed') return done(s);
+        return fail({ ...s, coordinatorLost: s.phase === 'training' }, `coordinator left: ${e.reason}`);
       case 'tick': {
         if (s.phase === 'done' || s.phase === 'failed') return done(s);
         // After this tab's own stall the coordinator's heartbeats may still be queued: grant a fresh grace period.
         if (e.stalled === true) return done({ ...s, lastSeenCoordinator: Math.max(s.lastSeenCoordinator, e.now - HEARTBEAT_INTERVAL_MS) }, [send(s.coordinator, { type: 'heartbeat', sentAt: e.now })]);
-        if (e.now - s.lastSeenCoordinator > COORDINATOR_TIMEOUT_MS) return fail(s, `coordinator silent for ${COORDINATOR_TIMEOUT_MS} ms`);
+        if (e.now - s.lastSeenCoordinator > COORDINATOR_TIMEOUT_MS) return fail({ ...s, coordinatorLost: s.phase === 'training' }, `coordinator silent for ${COORDINATOR_TIMEOUT_MS} ms`);
         return done(s, [send(s.coordinator, { type: 'heartbeat', sentAt: e.now })]);
       }
       case 'gradients-ready': {

@@ -88,6 +88,18 @@ export class WorkerRuntime {
     return this.shards?.heldFloats() ?? 0;
   }
 
+  /**
+   * Failover: this tab's replica as a run snapshot (every applied update included: the command queue is
+   * drained first), for continuing the run as its coordinator; null without a replica. Call after the run
+   * failed and before stop().
+   */
+  async replicaSnapshot(): Promise<{ step: number; epoch: number; optimizerStep: number; params: Float32Array[]; slots: Float32Array[] } | null> {
+    await this.host.idle();
+    if (this.replica === null) return null;
+    const { step, epoch } = this.host.getState();
+    return { step, epoch, ...(await this.replica.snapshot()) };
+  }
+
   stop(): void {
     this.curvature.dispose();
     this.daso.stop('stopped');

@@ -20,4 +20,8 @@ export interface WorkerState {
   readonly testAccuracy: number;
   readonly lastSeenCoordinator: number;
   readonly failure: string | null;
+  /** Failover order of the run (`succession` messages): remote workers, rank 0 first; [] = no failover. */
+  readonly succession: readonly string[];
+  /** The run failed because the coordinator went away mid-run (closed or silent), not for a reason of its own. */
+  readonly coordinatorLost: boolean;
 }
