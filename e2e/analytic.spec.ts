@@ -32,9 +32,9 @@ test('4 tabs hosting 20 clients train MNIST with masked FedACnnL over WebRTC to 
   expect(before.analytic?.masked).toBe(true);
 
   const final = await waitForStatus(coord, (s) => s.phase === 'done', 180_000, 'FedACnnL to finish').catch(async (e: unknown) => {
+    // Every tab's own log, timestamped, to tell which side stopped talking (e.g. a healthy worker dropped).
     for (const [i, p] of [coord, ...workers].entries()) {
-      const st = await status(p);
-      for (const l of st.log) console.log(`DIAG tab${i} ${String(l.at % 1e6)} ${l.level} ${l.text}`);
+      for (const l of (await status(p)).log) console.log(`[${i === 0 ? 'coordinator' : `worker ${i}`} ${new Date(l.at).toISOString()}] ${l.level} ${l.text}`);
     }
     throw e;
   });
