@@ -50,8 +50,10 @@ function setup(): { conn: FakeConnection; link: PeerJsLink; events: string[]; me
   return { conn, link, events, messages };
 }
 
+let nextId = 0;
+/** One single-chunk message as it arrives off the data channel (each with its own message id). */
 function wire(bytes: Uint8Array): ArrayBuffer {
-  const [chunk] = splitMessage(bytes, 0, 1024);
+  const [chunk] = splitMessage(bytes, nextId++, 1024);
   if (chunk === undefined) throw new Error('no chunk');
   return chunk.slice().buffer;
 }
@@ -77,11 +79,26 @@ describe('PeerJsLink', () => {
     expect([...(messages[0] ?? [])]).toEqual([9]);
   });
 
-  it('ignores data while the channel is not open, and after close', () => {
-    const { conn, link, events } = setup();
+  it('holds chunks that arrive before the channel is open and delivers them, in order, right after it opens (Chromium dialler order)', () => {
+    const { conn, link, events, messages } = setup();
     conn.fire('data', wire(new Uint8Array([1])));
+    conn.fire('data', wire(new Uint8Array([2])));
     expect(link.isOpen).toBe(false);
     expect(events).toEqual([]);
+    conn.dataChannel.readyState = 'open';
+    conn.fire('open');
+    expect(events).toEqual(['opened', 'message', 'message']);
+    expect(messages.map((m) => m[0])).toEqual([1, 2]);
+  });
+
+  it('closes a link flooded with chunks before it opened', () => {
+    const { conn, events } = setup();
+    for (let i = 0; i < 65; i++) conn.fire('data', wire(new Uint8Array([i])));
+    expect(events).toEqual(['closed more than 64 chunks before the channel opened']);
+  });
+
+  it('ignores data after close', () => {
+    const { conn, link, events } = setup();
     conn.dataChannel.readyState = 'open';
     conn.fire('open');
     link.close('test');

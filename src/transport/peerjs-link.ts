@@ -26,6 +26,8 @@ export const MAX_INBOUND_CHUNK_BYTES = 256 * 1024;
 const HIGH_WATER_BYTES = 1024 * 1024;
 /** Resume when the queue drains to this ('bufferedamountlow' threshold). */
 const LOW_WATER_BYTES = 256 * 1024;
+/** Chunks held while a channel is still opening: a handshake needs 2; more is a misbehaving peer. */
+const MAX_EARLY_CHUNKS = 64;
 
 /** Shared byte and message counters of one transport. */
 export interface LinkCounters {
@@ -70,6 +72,8 @@ export class PeerJsLink {
   private readonly roomWaiters = new Set<RoomWaiter>();
   /** Start times of sends not yet finished, oldest first (for the close diagnosis). */
   private readonly pendingSince: number[] = [];
+  /** Chunks that arrived before the channel announced itself open, delivered right after (in order). */
+  private readonly early: unknown[] = [];
   private lastChunkInAt: number | null = null;
   private lastChunkOutAt: number | null = null;
   private readonly activity = new ActivityThrottle();
@@ -149,6 +153,7 @@ export class PeerJsLink {
     for (const w of this.roomWaiters) w.reject(gone);
     this.roomWaiters.clear();
     this.reassembler.clear();
+    this.early.length = 0;
     this.conn.removeAllListeners();
     try {
       this.conn.close();
@@ -172,13 +177,21 @@ export class PeerJsLink {
     if (!this.chunkBytesFixed) this.chunkBytes = chooseChunkBytes(this.conn.peerConnection);
     this.state = 'open';
     this.owner.opened(this);
+    const early = this.early.splice(0);
+    for (const data of early) this.onData(data);
   }
 
   private onData(data: unknown): void {
-    // Chromium can deliver an answered channel's first messages before its 'open' event (the channel is
-    // already open when they arrive). Dropping them lost the dialler's admission nonce ("proof before
-    // nonce", CI of 2026-11-22), so a message proves the channel open.
+    // Chromium can deliver a channel's first messages before its 'open' event, on the answering side (the
+    // channel is already open) and on the dialling side (not yet announced open). Dropping them lost the
+    // peer's admission nonce ("proof before nonce", CI of 2026-11-22): an open channel opens the link now,
+    // and chunks that come earlier still wait (bounded) for 'open'.
     if (this.state === 'opening' && this.conn.dataChannel.readyState === 'open') this.onOpen();
+    if (this.state === 'opening') {
+      if (this.early.length >= MAX_EARLY_CHUNKS) this.close(`more than ${MAX_EARLY_CHUNKS} chunks before the channel opened`);
+      else this.early.push(data);
+      return;
+    }
     if (this.state !== 'open') return;
     if (!(data instanceof ArrayBuffer)) {
       this.owner.violation(this, 'non-binary data channel message');
