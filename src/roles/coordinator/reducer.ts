@@ -272,7 +272,7 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     const ids = active(next).map((m) => m.id);
     const share = finished ? {} : shares(next, ids);
     const oldIds = ids.filter((id) => !joiners.includes(id));
-    const commands: CoordinatorCommand[] = combined.clipped > 0 ? [log('warn', `step ${p.step}: clipped ${combined.clipped} of ${parts.length} gradients to ${CLIP_FACTOR_NOTE}`)] : [];
+    const commands: CoordinatorCommand[] = combined.clipped > 0 ? [log('info', `step ${p.step}: clipped ${combined.clipped} of ${parts.length} gradients to ${CLIP_FACTOR_NOTE}`)] : [];
     commands.push({ type: 'apply-update', step: p.step, epoch, grads: mean, sends: oldIds.map((to) => ({ to, nextBatchSize: share[to] ?? 0 })) });
     for (const id of joiners) if (!finished) commands.push({ type: 'send-start', to: id, step, epoch, batchSize: share[id] ?? 0 });
     const epochEnd = step % s.stepsPerEpoch === 0;
