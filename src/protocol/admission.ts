@@ -11,12 +11,15 @@
  *     | == swarm protocol frames ========= |   only now, on both sides
  *
  * Each proof names its prover first, so a proof cannot be reflected back to its sender, and covers the
- * verifier's fresh nonce, so it cannot be replayed. Links deliver in order, so a peer's nonce always
- * arrives before its proof and its proof before any protocol frame; anything else is a violation. The key
+ * verifier's fresh nonce, so it cannot be replayed. A proof frame also carries its prover's nonce: Chromium
+ * sometimes loses a data channel's very first message as it opens (seen in CI as "proof before nonce"), and
+ * then the proof alone completes the exchange. Links deliver in order, so a peer's proof comes before any
+ * protocol frame; anything else is a violation. The key
  * K is 16-64 random bytes carried in the join link's fragment (`#key=`), which browsers never send to any
  * server: the signalling server never sees it, and a tab without it learns nothing but "wrong key".
  *
- * Admission frames: 'SWAU', version u8, kind u8 (1 = nonce, 2 = proof), then exactly 16 or 32 bytes.
+ * Admission frames: 'SWAU', version u8, kind u8 (1 = nonce, 2 = proof), then exactly 16 bytes (nonce) or
+ * 48 bytes (proof: the prover's nonce, then the 32-byte HMAC).
  *
  * @example
  * const hs = new AdmissionHandshake(key, self, peer, crypto.getRandomValues(new Uint8Array(ADMISSION_NONCE_BYTES)));
@@ -32,7 +35,7 @@ export const ADMISSION_PROOF_BYTES = SHA256_BYTES;
 /** A key of fewer than 128 bits could be brute-forced offline from one observed proof. */
 export const ROOM_KEY_MIN_BYTES = 16;
 export const ROOM_KEY_MAX_BYTES = 64;
-export const ADMISSION_VERSION = 1;
+export const ADMISSION_VERSION = 2;
 
 const MAGIC = [0x53, 0x57, 0x41, 0x55] as const; // 'SWAU'
 const HEADER_BYTES = 6;
@@ -78,6 +81,9 @@ export function checkRoomKey(key: Uint8Array): void {
   if (key.length < ROOM_KEY_MIN_BYTES || key.length > ROOM_KEY_MAX_BYTES) throw new RangeError(`room key must be ${ROOM_KEY_MIN_BYTES}-${ROOM_KEY_MAX_BYTES} bytes, got ${key.length}`);
 }
 
+/** A proof frame's payload: the prover's nonce, then its HMAC. */
+const PROOF_PAYLOAD_BYTES = ADMISSION_NONCE_BYTES + ADMISSION_PROOF_BYTES;
+
 export interface HandshakeStep {
   /** A frame to send back (our proof, once the peer's nonce is known), or null. */
   readonly reply: Uint8Array | null;
@@ -88,6 +94,7 @@ export interface HandshakeStep {
 /** One link's admission, from this side. */
 export class AdmissionHandshake {
   private peerNonce: Uint8Array | null = null;
+  private proofSent = false;
   private done = false;
 
   constructor(
@@ -119,16 +126,30 @@ export class AdmissionHandshake {
       if (payload.length !== ADMISSION_NONCE_BYTES) return err(`nonce of ${payload.length} bytes, want ${ADMISSION_NONCE_BYTES}`);
       if (this.peerNonce !== null) return err('second nonce');
       this.peerNonce = payload.slice();
-      return ok({ reply: frame(KIND_PROOF, admissionProof(this.key, this.self, this.peer, this.ownNonce, this.peerNonce)), admitted: false });
+      return ok({ reply: this.ownProof(), admitted: false });
     }
     if (bytes[5] === KIND_PROOF) {
-      if (payload.length !== ADMISSION_PROOF_BYTES) return err(`proof of ${payload.length} bytes, want ${ADMISSION_PROOF_BYTES}`);
-      if (this.peerNonce === null) return err('proof before nonce');
-      const want = admissionProof(this.key, this.peer, this.self, this.peerNonce, this.ownNonce);
-      if (!constantTimeEqual(want, payload)) return err('wrong room key: the peer\'s proof does not match this room\'s key');
+      if (payload.length !== PROOF_PAYLOAD_BYTES) return err(`proof of ${payload.length} bytes, want ${PROOF_PAYLOAD_BYTES}`);
+      const nonce = payload.subarray(0, ADMISSION_NONCE_BYTES);
+      if (this.peerNonce !== null && !constantTimeEqual(nonce, this.peerNonce)) return err('proof for another nonce than the peer sent');
+      const want = admissionProof(this.key, this.peer, this.self, nonce, this.ownNonce);
+      if (!constantTimeEqual(want, payload.subarray(ADMISSION_NONCE_BYTES))) return err('wrong room key: the peer\'s proof does not match this room\'s key');
       this.done = true;
-      return ok({ reply: null, admitted: true });
+      if (this.peerNonce !== null) return ok({ reply: null, admitted: true });
+      this.peerNonce = nonce.slice(); // its nonce frame was lost: the proof's copy completes the exchange
+      return ok({ reply: this.ownProof(), admitted: true });
     }
     return err(`unknown admission frame kind ${String(bytes[5])}`);
+  }
+
+  /** Our proof for the peer (sent once, when its nonce is first known). */
+  private ownProof(): Uint8Array | null {
+    if (this.proofSent || this.peerNonce === null) return null;
+    this.proofSent = true;
+    const mac = admissionProof(this.key, this.self, this.peer, this.ownNonce, this.peerNonce);
+    const payload = new Uint8Array(PROOF_PAYLOAD_BYTES);
+    payload.set(this.ownNonce);
+    payload.set(mac, ADMISSION_NONCE_BYTES);
+    return frame(KIND_PROOF, payload);
   }
 }
