@@ -24,7 +24,7 @@ describe('parseCliArgs', () => {
       iceServers: [],
       tls: { kind: 'self-signed', dir: SERVER_DEFAULTS.tlsDir },
       distDir: SERVER_DEFAULTS.distDir,
-      maxConnPerIp: 64,
+      maxConnPerIp: 256,
       quiet: false,
     });
   });

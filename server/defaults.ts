@@ -18,10 +18,11 @@ export const SERVER_DEFAULTS = {
   /** Where the PeerServer is mounted (clients use `path: '/peerjs'`). */
   peerPath: '/peerjs',
   /**
-   * Concurrent TCP connections one remote address may hold. A tab uses about 2-6 (page, assets, PeerServer
-   * WebSocket); 64 leaves room for many tabs on one machine while stopping one host from exhausting sockets.
+   * Concurrent TCP connections one remote address may hold. A tab uses about 2-7 (page, assets, PeerServer
+   * WebSocket), and a classroom behind one NAT router shares one address: 256 fits ~40 devices while still
+   * stopping one host from exhausting the server's sockets.
    */
-  maxConnPerIp: 64,
+  maxConnPerIp: 256,
   /** The built app (`npm run build` writes it). */
   distDir: join(REPO_ROOT, 'dist'),
   /** Where the self-signed certificate is kept (gitignored). */

@@ -76,13 +76,15 @@ describe('createSniffingServer', () => {
 
   it('refuses the N+1th concurrent connection from one address, and accepts again after one closes', async () => {
     const http = recordingSink();
-    const port = await listen({ http, https: recordingSink(), maxConnPerIp: 2 });
+    const refused: string[] = [];
+    const port = await listen({ http, https: recordingSink(), maxConnPerIp: 2, onRefused: (addr) => { refused.push(addr); } });
     const a = await dial(port);
     await dial(port);
     await until(() => sniff?.connectionsFrom('127.0.0.1') === 2);
     const third = await dial(port);
     await closed(third); // destroyed by the server without a byte
     expect(sniff?.connectionsFrom('127.0.0.1')).toBe(2);
+    expect(refused).toEqual(['127.0.0.1']); // reported, so the server can say why a tab cannot connect
     a.destroy();
     await until(() => sniff?.connectionsFrom('127.0.0.1') === 1);
     const fourth = await dial(port);

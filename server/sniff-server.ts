@@ -22,6 +22,8 @@ export interface SniffingServerInit {
   /** Concurrent connections allowed per remote address; the next one is closed at once. */
   readonly maxConnPerIp: number;
   readonly firstByteTimeoutMs?: number;
+  /** Told about each connection closed for going over maxConnPerIp (to explain tabs that cannot connect). */
+  readonly onRefused?: (address: string) => void;
 }
 
 /** The listening socket plus a way to end every connection it accepted. */
@@ -66,6 +68,7 @@ export function createSniffingServer(init: SniffingServerInit): SniffingServer {
     const count = perAddress.get(key) ?? 0;
     if (count >= init.maxConnPerIp) {
       socket.destroy();
+      init.onRefused?.(key);
       return;
     }
     perAddress.set(key, count + 1);

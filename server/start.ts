@@ -117,7 +117,15 @@ export async function startServer(init: StartServerInit = {}): Promise<RunningSe
   app.use((_req, res) => {
     res.status(404).type('text/plain').send('Not found');
   });
-  const sniff = createSniffingServer({ http, https, maxConnPerIp: init.maxConnPerIp ?? SERVER_DEFAULTS.maxConnPerIp });
+  const maxConnPerIp = init.maxConnPerIp ?? SERVER_DEFAULTS.maxConnPerIp;
+  let lastRefusalNote = -Infinity;
+  const onRefused = (address: string): void => {
+    // A refused tab just fails to load or to reach the PeerServer: say why, at most once a minute.
+    if (Date.now() - lastRefusalNote < 60_000) return;
+    lastRefusalNote = Date.now();
+    console.warn(`swarm server: refused a connection from ${address}: it already holds ${maxConnPerIp} (raise --max-conn-per-ip)`);
+  };
+  const sniff = createSniffingServer({ http, https, maxConnPerIp, onRefused });
   const port = await listen(sniff.server, init.port ?? SERVER_DEFAULTS.port, host);
   for (const s of inner) {
     s.timeout = IDLE_SOCKET_TIMEOUT_MS;
