@@ -5,7 +5,8 @@
  * misbehaves in a different layer each time: (1) bytes that break the chunk framing,
  * (2) well-chunked bytes that are not a valid frame, (3) a valid hello followed by a message only a
  * coordinator may send (a forged `start`), (4) a valid hello followed by a flood of heartbeats beyond the
- * inbound rate limit. The e2e test checks that each rogue is dropped and training goes on.
+ * inbound rate limit. The e2e test checks that each rogue is dropped and training goes on. The chaos test
+ * uses `wrongKey`, `barrage` (thousands of hostile frames) and `poison` (a worker sending x100 gradients).
  */
 import { peerIdFrom, type PeerId } from '../core/ids.ts';
 import { encodeMessage } from '../protocol/codec.ts';
@@ -15,6 +16,9 @@ import { createPeerJsTransport, type PeerJsTransport } from '../transport/peerjs
 import { createAuthenticatedTransport } from '../transport/authenticated.ts';
 import { TransportError } from '../transport/transport.ts';
 import { newRoomKey, parseRoomKey } from '../platform/room-key.ts';
+import { chooseBackend } from '../platform/backend.ts';
+import { loadDataset } from '../platform/load-dataset.ts';
+import { barrage, poisonWorker, type BarrageReport } from './rogue-chaos.ts';
 
 export interface RogueReport {
   /** The id that tried the wrong key, whether it was refused, and the bytes it received all the same. */
@@ -27,7 +31,13 @@ export interface RogueReport {
 
 declare global {
   interface Window {
-    rogue: { attack(): Promise<RogueReport> };
+    rogue: {
+      attack(): Promise<RogueReport>;
+      wrongKey(): Promise<RogueReport['wrongKey']>;
+      barrage(total: number): Promise<BarrageReport>;
+      poison(factor: number): Promise<{ readonly id: string }>;
+      poisoned(): number;
+    };
   }
 }
 
@@ -103,4 +113,15 @@ async function attack(): Promise<RogueReport> {
   return { wrongKey: refusal, ids, sent };
 }
 
-window.rogue = { attack };
+let poisoned: { count: number } | null = null;
+
+/** Joins the room as a real worker whose every gradient is multiplied by `factor` (rogue-chaos.ts). */
+async function poison(factor: number): Promise<{ readonly id: string }> {
+  await chooseBackend({ override: 'wasm' });
+  const dataset = await loadDataset('mnist');
+  const w = await poisonWorker(createAuthenticatedTransport(await peerJs(), { key: roomKey }), coordinator, room, dataset, factor);
+  poisoned = w.poisoned;
+  return { id: w.id };
+}
+
+window.rogue = { attack, wrongKey, barrage: (total) => barrage(total, room, coordinator, open), poison, poisoned: () => poisoned?.count ?? 0 };
