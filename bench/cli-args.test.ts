@@ -18,7 +18,7 @@ describe('parseBenchArgs', () => {
 
   it('expands all to every suite in order, and accepts a comma list without duplicates', () => {
     const all = parseBenchArgs(['--suite', 'all']);
-    expect(all.ok && all.value.suites).toEqual(['transport', 'backends', 'baseline', 'analytic', 'daso', 'dho2']);
+    expect(all.ok && all.value.suites).toEqual(['transport', 'backends', 'baseline', 'analytic', 'daso', 'dho2', 'chaos']);
     const list = parseBenchArgs(['--suite', 'backends,transport,backends']);
     expect(list.ok && list.value.suites).toEqual(['backends', 'transport']);
   });
@@ -54,6 +54,13 @@ describe('parseBenchArgs', () => {
   it('knows the dho2 suite, with --tabs 8 for the 8-device memory figure', () => {
     const r = parseBenchArgs(['--suite', 'dho2', '--quick', '--tabs', '8']);
     expect(r.ok && r.value).toEqual({ ...DEFAULT_OPTIONS, suites: ['dho2'], quick: true, tabs: 8 });
+  });
+
+  it('knows the chaos suite, alone or in a list', () => {
+    const r = parseBenchArgs(['--suite', 'chaos', '--quick', '--backend', 'wasm']);
+    expect(r.ok && r.value).toEqual({ ...DEFAULT_OPTIONS, suites: ['chaos'], quick: true, backend: 'wasm' });
+    const list = parseBenchArgs(['--suite', 'baseline,chaos']);
+    expect(list.ok && list.value.suites).toEqual(['baseline', 'chaos']);
   });
 
   it('accepts --help without a suite', () => {

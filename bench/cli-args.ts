@@ -42,18 +42,19 @@ export const DEFAULT_OPTIONS: BenchOptions = {
 };
 
 /** Usage text for --help and for argument errors. */
-export const USAGE = `usage: npm run bench -- --suite transport|backends|baseline|analytic|daso|dho2|all [options]
+export const USAGE = `usage: npm run bench -- --suite transport|backends|baseline|analytic|daso|dho2|chaos|all [options]
   --tabs N        most tabs: baseline runs 1, 2, 4 capped by N; analytic runs 4 capped by N (default 4); daso always 2 x 2;
-                  dho2 trains with 4 and measures curvature memory with 1, 2, 4, 8 capped by N (8 only with --tabs 8)
+                  dho2 trains with 4 and measures curvature memory with 1, 2, 4, 8 capped by N (8 only with --tabs 8); chaos always 5 + a rogue page
   --out DIR       where NAME.json and NAME.html go (default bench-results)
   --seed S        seed for model init, partitions and sampling (default 1)
   --quick         fewer epochs / rounds: a smoke run (< 2 min per suite; analytic: MNIST, 2 splits, 3 FedAvg rounds; daso: 2 epochs x 3 methods;
-                  dho2: Fashion-MNIST only, 1 epoch x 6 methods)
+                  dho2: Fashion-MNIST only, 1 epoch x 6 methods; chaos: 2 epochs, so the coordinator is closed in the last one)
   --no-build      never run npm run build (by default it runs when dist/ is missing or older than src/)
-  --dataset D     mnist | fashion-mnist (baseline, daso; default mnist; dho2 runs both)
-  --epochs E      baseline epochs (default 3, 1 with --quick); daso epochs (default 4, 2 with --quick); dho2 epochs (default 3, 1 with --quick)
+  --dataset D     mnist | fashion-mnist (baseline, daso, chaos; default mnist; dho2 runs both)
+  --epochs E      baseline epochs (default 3, 1 with --quick); daso epochs (default 4, 2 with --quick); dho2 epochs (default 3, 1 with --quick);
+                  chaos epochs (default 3, 2 with --quick; 1 closes no tab)
   --target A      baseline target test accuracy (default 0.9 MNIST, 0.8 Fashion-MNIST)
-  --backend B     baseline, daso and dho2 ?backend= for every tab: auto | webgpu | webgl | wasm | cpu (default auto)`;
+  --backend B     baseline, daso, dho2 and chaos ?backend= for every tab: auto | webgpu | webgl | wasm | cpu (default auto)`;
 
 const BACKENDS = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const;
 const DATASETS = ['mnist', 'fashion-mnist'] as const;

@@ -4,7 +4,7 @@
  */
 
 /** The suites the runner knows, in the order `--suite all` runs them. */
-export const SUITE_NAMES = ['transport', 'backends', 'baseline', 'analytic', 'daso', 'dho2'] as const;
+export const SUITE_NAMES = ['transport', 'backends', 'baseline', 'analytic', 'daso', 'dho2', 'chaos'] as const;
 /** One of {@link SUITE_NAMES}. */
 export type SuiteName = (typeof SUITE_NAMES)[number];
 

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --suite transport|backends|baseline|analytic|daso|dho2|all [--tabs N] [--out DIR] [--seed S] [--quick]`
+ * `npm run bench -- --suite transport|backends|baseline|analytic|daso|dho2|chaos|all [--tabs N] [--out DIR] [--seed S] [--quick]`
  *
  * Builds the app if dist/ is stale, starts the swarm server (app + PeerServer) on a free loopback port,
  * launches headless Chromium, runs the suites one after another (never in parallel: every tab shares the
@@ -17,6 +17,7 @@ import type { SuiteName, SuiteResult } from './result-types.ts';
 import { analyticSuite } from './suite-analytic.ts';
 import { backendsSuite } from './suite-backends.ts';
 import { baselineSuite } from './suite-baseline.ts';
+import { chaosSuite } from './suite-chaos.ts';
 import { dasoSuite } from './suite-daso.ts';
 import { dho2Suite } from './suite-dho2.ts';
 import type { Suite, SuiteContext, SuiteOutcome } from './suite-context.ts';
@@ -25,7 +26,7 @@ import { writeSuiteResult } from './write-results.ts';
 import type { Browser } from '@playwright/test';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const SUITES: Readonly<Record<SuiteName, Suite>> = { transport: transportSuite, backends: backendsSuite, baseline: baselineSuite, analytic: analyticSuite, daso: dasoSuite, dho2: dho2Suite };
+const SUITES: Readonly<Record<SuiteName, Suite>> = { transport: transportSuite, backends: backendsSuite, baseline: baselineSuite, analytic: analyticSuite, daso: dasoSuite, dho2: dho2Suite, chaos: chaosSuite };
 /** Every tab of a run connects from 127.0.0.1; the server's default per-IP cap (64) is for LAN clients. */
 const MAX_CONN_PER_IP = 1024;
 
