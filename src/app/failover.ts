@@ -65,7 +65,10 @@ export async function failOver(init: FailoverInit): Promise<Membership> {
         }
         return m;
       } catch (e) {
-        if (!(e instanceof Error) || !e.message.includes('already has a coordinator')) throw e;
+        // Taken (by a new coordinator, or the old one not yet released), or the server briefly unreachable:
+        // look for a coordinator, then try again, until FAILOVER_GIVE_UP_MS.
+        const taken = e instanceof Error && e.message.includes('already has a coordinator');
+        if (!taken) init.log('warn', `could not claim the coordinator id: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
     try {
