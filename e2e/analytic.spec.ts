@@ -11,6 +11,13 @@ import { openTab, status, uniqueRoom, waitForStatus } from './fixtures/swarm.ts'
 
 const CLIENTS = 20;
 
+/** Every tab's own log, timestamped, to tell which side stopped talking (e.g. a healthy worker dropped). */
+async function printLogs(pages: readonly Page[]): Promise<void> {
+  for (const [i, p] of pages.entries()) {
+    for (const l of (await status(p)).log) console.log(`[${i === 0 ? 'coordinator' : `worker ${i}`} ${new Date(l.at).toISOString()}] ${l.level} ${l.text}`);
+  }
+}
+
 async function swarmOf(browser: Parameters<typeof openTab>[0], query: Record<string, string | number>): Promise<{ coord: Page; workers: Page[] }> {
   const room = uniqueRoom('e2e-analytic');
   const common = { room, dataset: 'mnist', model: 'mlp', backend: 'wasm', seed: 7, clients: CLIENTS, ...query };
@@ -32,10 +39,7 @@ test('4 tabs hosting 20 clients train MNIST with masked FedACnnL over WebRTC to 
   expect(before.analytic?.masked).toBe(true);
 
   const final = await waitForStatus(coord, (s) => s.phase === 'done', 180_000, 'FedACnnL to finish').catch(async (e: unknown) => {
-    // Every tab's own log, timestamped, to tell which side stopped talking (e.g. a healthy worker dropped).
-    for (const [i, p] of [coord, ...workers].entries()) {
-      for (const l of (await status(p)).log) console.log(`[${i === 0 ? 'coordinator' : `worker ${i}`} ${new Date(l.at).toISOString()}] ${l.level} ${l.text}`);
-    }
+    await printLogs([coord, ...workers]);
     throw e;
   });
   for (const l of final.log.filter((x) => x.level !== 'info')) console.log(`[coordinator ${l.level}] ${l.text}`);
@@ -53,8 +57,9 @@ test('4 tabs hosting 20 clients train MNIST with masked FedACnnL over WebRTC to 
 });
 
 test('pFedACnnL personalises 20 two-label clients over WebRTC and beats the global model on their own data', async ({ browser }) => {
-  const { coord } = await swarmOf(browser, { algo: 'pfedacnnl', partition: 'labels', labels: 2, groups: 4 });
+  const { coord, workers } = await swarmOf(browser, { algo: 'pfedacnnl', partition: 'labels', labels: 2, groups: 4 });
   const final = await waitForStatus(coord, (s) => s.phase === 'done', 180_000, 'pFedACnnL to finish');
+  if (!final.clients.every((c) => c.personalAccuracy !== null)) await printLogs([coord, ...workers]); // which tab went quiet
   for (const l of final.log.filter((x) => x.level !== 'info')) console.log(`[coordinator ${l.level}] ${l.text}`);
   expect(final.clients).toHaveLength(CLIENTS);
   for (const c of final.clients) expect(c.labelHistogram.filter((n) => n > 0)).toHaveLength(2);
