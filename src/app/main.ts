@@ -17,7 +17,7 @@ import { joinRoom, type Membership } from './join-room.ts';
 import { CHECKPOINTED_ALGOS, ModelPersistence, accuracyOf, downloadModel, readModelFiles } from './model-persistence.ts';
 import type { RunSnapshot } from '../roles/coordinator/runtime.ts';
 import { coordinatorView, dasoView, logLines, secondOrderView, workerView } from './status.ts';
-import { failOver } from './failover.ts';
+import { failOver, type JoinOptions } from './failover.ts';
 import { failoverPlan } from '../roles/failover.ts';
 
 /** The solved layers of an analytic run, row-major. */
@@ -215,7 +215,7 @@ async function boot(): Promise<void> {
  * A worker of a run that can fail over (roles/failover.ts) takes part in it when its coordinator goes away
  * mid-run: it becomes the coordinator or joins the one that did, and this tab shows that membership.
  */
-function watchForFailover(m: Extract<Membership, { role: 'worker' }>, join: (o: Parameters<Parameters<typeof failOver>[0]['join']>[0], config: RunConfig) => Promise<Membership>): void {
+function watchForFailover(m: Extract<Membership, { role: 'worker' }>, join: (o: JoinOptions, config: RunConfig) => Promise<Membership>): void {
   let started = false;
   const unsubscribe = m.worker.host.subscribe(() => {
     const state = m.worker.host.getState();

@@ -48,10 +48,10 @@ export interface RobustOptions {
   readonly clipFactor?: number;
 }
 
-const DEFAULT_TRIM_FRACTION = 0.2;
+export const DEFAULT_TRIM_FRACTION = 0.2;
 // 2x the median norm lets honest parts with ordinary spread through untouched while bounding an outlier's
 // pull on the mean to about 2/n of a typical gradient (equal weights).
-const DEFAULT_CLIP_FACTOR = 2;
+export const DEFAULT_CLIP_FACTOR = 2;
 
 export function robustAggregate(
   parts: readonly Weighted[],

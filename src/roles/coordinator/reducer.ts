@@ -5,7 +5,7 @@
  */
 import type { PeerId } from '../../core/ids.ts';
 import { assertNever } from '../../core/result.ts';
-import { robustAggregate } from '../../core/math/robust-aggregate.ts';
+import { DEFAULT_CLIP_FACTOR, DEFAULT_TRIM_FRACTION, robustAggregate } from '../../core/math/robust-aggregate.ts';
 import { batchShares } from '../../core/plan/batch-shares.ts';
 import { partition } from '../../core/data/partition.ts';
 import { checkHello } from '../../protocol/handshake.ts';
@@ -22,15 +22,13 @@ import type { CoordinatorState, Member, PendingStep } from './state.ts';
 
 /** Evaluate test accuracy every this many steps (and at each epoch end) for the live curve. */
 export const EVAL_EVERY_STEPS = 10;
-/** How 'clip' bounds each gradient (robust-aggregate.ts default), for the log. */
-const CLIP_FACTOR_NOTE = '2x the median norm';
 
 /**
- * 'trimmed': 20 % off each end, but at least one value from 3 workers on: small classroom swarms (3-4 tabs)
- * would otherwise trim nothing. (The epsilon keeps floor(n * 1/n) from rounding down to 0.)
+ * 'trimmed': the default 20 % off each end, but at least one value from 3 workers on: small classroom swarms
+ * (3-4 tabs) would otherwise trim nothing. (The epsilon keeps floor(n * 1/n) from rounding down to 0.)
  */
 function trimFractionFor(n: number): number {
-  return n >= 3 ? Math.min(0.49, Math.max(0.2, 1 / n + 1e-9)) : 0;
+  return n >= 3 ? Math.min(0.49, Math.max(DEFAULT_TRIM_FRACTION, 1 / n + 1e-9)) : 0;
 }
 
 function allFinite(a: Float32Array): boolean {
@@ -272,7 +270,7 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     const ids = active(next).map((m) => m.id);
     const share = finished ? {} : shares(next, ids);
     const oldIds = ids.filter((id) => !joiners.includes(id));
-    const commands: CoordinatorCommand[] = combined.clipped > 0 ? [log('info', `step ${p.step}: clipped ${combined.clipped} of ${parts.length} gradients to ${CLIP_FACTOR_NOTE}`)] : [];
+    const commands: CoordinatorCommand[] = combined.clipped > 0 ? [log('info', `step ${p.step}: clipped ${combined.clipped} of ${parts.length} gradients to ${DEFAULT_CLIP_FACTOR}x the median norm`)] : [];
     commands.push({ type: 'apply-update', step: p.step, epoch, grads: mean, sends: oldIds.map((to) => ({ to, nextBatchSize: share[to] ?? 0 })) });
     for (const id of joiners) if (!finished) commands.push({ type: 'send-start', to: id, step, epoch, batchSize: share[id] ?? 0 });
     const epochEnd = step % s.stepsPerEpoch === 0;

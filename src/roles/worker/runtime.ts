@@ -25,6 +25,7 @@ import { DasoSlot, replicaModel, type GroupListener } from './daso-host.ts';
 import type { DasoWorkerStatus } from './daso-status.ts';
 import { createWorkerReducer, initialWorkerState, type WorkerCommand, type WorkerEvent } from './reducer.ts';
 import type { WorkerState } from './state.ts';
+import type { RunSnapshot } from '../coordinator/runtime.ts';
 
 export interface WorkerRuntimeInit {
   readonly transport: Transport;
@@ -93,7 +94,7 @@ export class WorkerRuntime {
    * drained first), for continuing the run as its coordinator; null without a replica. Call after the run
    * failed and before stop().
    */
-  async replicaSnapshot(): Promise<{ step: number; epoch: number; optimizerStep: number; params: Float32Array[]; slots: Float32Array[] } | null> {
+  async replicaSnapshot(): Promise<RunSnapshot | null> {
     await this.host.idle();
     if (this.replica === null) return null;
     const { step, epoch } = this.host.getState();
