@@ -27,8 +27,10 @@ test('a closed room resumes from its last checkpoint; the model downloads and lo
   const saved = await waitForStatus(coord1, (s) => (s.modelFiles?.checkpoint?.epoch ?? 0) >= 1, 120_000, 'the epoch-1 checkpoint');
   expect(saved.modelFiles?.resumedFromEpoch).toBeNull();
   const stepsPerEpoch = saved.stepsPerEpoch;
-  await coord1.close();
+  // The worker first: a worker that loses its coordinator mid-run takes over (failover), which would race
+  // the reopened coordinator for the room's id.
   await worker1.context().close();
+  await coord1.close();
 
   const coord2 = await coordinatorIn(profile, coordQuery);
   const reopened = await waitForStatus(coord2, (s) => s.phase === 'recruiting', 60_000, 'reopened coordinator recruiting');
