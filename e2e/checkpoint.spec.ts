@@ -42,7 +42,8 @@ test('a closed room resumes from its last checkpoint; the model downloads and lo
   const final = await waitForStatus(coord2, (s) => s.phase === 'done', 120_000, 'the resumed run to finish');
   expect(final.step).toBe(2 * stepsPerEpoch);
   expect(final.testAccuracy!).toBeGreaterThanOrEqual(0.9);
-  expect(final.modelFiles?.checkpoint?.epoch).toBe(2);
+  // The last checkpoint is written to IndexedDB asynchronously, a moment after the run reports done.
+  await expect.poll(async () => (await status(coord2)).modelFiles?.checkpoint?.epoch, { timeout: 10_000 }).toBe(2);
 
   // Download (TF.js writes model.json and its weights as two downloads), then load both into the worker tab.
   const downloads: Download[] = [];
