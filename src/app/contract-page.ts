@@ -8,7 +8,7 @@
  */
 import { peerIdFrom, type PeerId } from '../core/ids.ts';
 import { describeTransportContract } from '../transport/contract.ts';
-import { checkRejects, type ContractFixture, type ContractHarness } from '../transport/contract-kit.ts';
+import { Recorder, check, checkBytes, checkEqual, checkRejects, lcg, makeMessage, sleep, type ContractFixture, type ContractHarness } from '../transport/contract-kit.ts';
 import { TransportError } from '../transport/transport.ts';
 import { createPeerJsTransport, type PeerJsTransport, type PeerJsTransportInit } from '../transport/peerjs.ts';
 
@@ -73,6 +73,40 @@ function peerJsFixture(server: Omit<PeerJsTransportInit, 'id'>): () => Promise<C
   };
 }
 
+/**
+ * Two PeerJS transports stream messages of random sizes both ways; a's link to b is resumed (as if stuck)
+ * while messages are in flight. Every message must arrive whole, once, in send order, and neither side may
+ * see the link go down.
+ */
+async function resumeMidStream(a: PeerJsTransport, b: PeerJsTransport): Promise<void> {
+  const ra = new Recorder(a, 20_000);
+  const rb = new Recorder(b, 20_000);
+  await a.connect(b.self);
+  await ra.untilEvent('peer-connected', b.self);
+  await rb.untilEvent('peer-connected', a.self);
+  const rand = lcg(777);
+  const sizes = Array.from({ length: 120 }, (_, i) => rand(i % 4 === 0 ? 300_000 : 5_000));
+  const sends: Promise<void>[] = [];
+  sizes.forEach((n, i) => {
+    sends.push(a.send(b.self, makeMessage(i, n)), b.send(a.self, makeMessage(1000 + i, n)));
+  });
+  await rb.untilMessages(a.self, 10);
+  check(a.resumeForTest(b.self), 'a started a resume');
+  await Promise.all(sends);
+  await rb.untilMessages(a.self, sizes.length);
+  await ra.untilMessages(b.self, sizes.length);
+  await sleep(300);
+  checkEqual(rb.messagesFrom(a.self).length, sizes.length, 'messages a → b');
+  checkEqual(ra.messagesFrom(b.self).length, sizes.length, 'messages b → a');
+  sizes.forEach((n, i) => {
+    checkBytes(rb.message(a.self, i), makeMessage(i, n), `a → b message ${i}`);
+    checkBytes(ra.message(b.self, i), makeMessage(1000 + i, n), `b → a message ${i}`);
+  });
+  checkEqual(ra.count('peer-disconnected', b.self) + rb.count('peer-disconnected', a.self), 0, 'link drops');
+  const resumed = (r: Recorder): boolean => r.events.some((e) => e.type === 'notice' && e.text.includes('resumed on a new connection'));
+  check(resumed(ra) && resumed(rb), 'both sides report the resume');
+}
+
 function withTimeout(p: Promise<void>, ms: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => { reject(new Error(`case timed out after ${ms} ms`)); }, ms);
@@ -104,6 +138,16 @@ async function main(): Promise<void> {
     // With an id PeerJS opens the WebSocket directly; without one it first fetches an id over HTTP.
     for (const id of [`ct-${randomTag()}-lost`, undefined]) {
       await checkRejects(createPeerJsTransport({ ...unreachable, id }), isServerError, `create with id ${String(id)}`);
+    }
+  });
+  harness.test('peerjs: a link resumed on a fresh connection mid-stream delivers every message whole, once, in order, both ways', async () => {
+    const tag = randomTag();
+    const a = await createPeerJsTransport({ ...server, id: `ct-${tag}-resume-a` });
+    const b = await createPeerJsTransport({ ...server, id: `ct-${tag}-resume-b` });
+    try {
+      await resumeMidStream(a, b);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
     }
   });
   const results: ContractResult[] = [];

@@ -171,7 +171,7 @@ describe('golden bytes', () => {
   it('writes the header byte by byte as docs/PROTOCOL.md says', () => {
     const bytes = encodeMessage(FIXTURES.heartbeat);
     // magic 'SWRM' | version 2 | type 4 (heartbeat) | flags 0 | metadata length 62 (u32 LE) | 0 sections | reserved 0
-    expect(hex(bytes.subarray(0, HEADER_BYTES))).toMatchInlineSnapshot(`"53 57 52 4d 06 04 00 00 3e 00 00 00 00 00 00 00"`);
+    expect(hex(bytes.subarray(0, HEADER_BYTES))).toMatchInlineSnapshot(`"53 57 52 4d 07 04 00 00 3e 00 00 00 00 00 00 00"`);
     const meta = '{"message":{"type":"heartbeat","sentAt":1234.5},"sections":[]}';
     expect(new TextDecoder().decode(bytes.subarray(HEADER_BYTES, HEADER_BYTES + 62))).toBe(meta);
     expect(Array.from(bytes.subarray(HEADER_BYTES + 62))).toEqual([0, 0]); // zero padding to 80
@@ -183,7 +183,7 @@ describe('golden bytes', () => {
     // to offset 184; then the float32 section [1, -2] little-endian: 00 00 80 3f, 00 00 00 c0
     const m: Message = { type: 'update', runId: 'r', step: 1, epoch: 0, nextBatchSize: 2, grads: [f32([2], Float32Array.of(1, -2))] };
     expect(hexRows(encodeMessage(m))).toMatchInlineSnapshot(`
-      "53 57 52 4d 06 08 00 00 a5 00 00 00 01 00 00 00
+      "53 57 52 4d 07 08 00 00 a5 00 00 00 01 00 00 00
       7b 22 6d 65 73 73 61 67 65 22 3a 7b 22 74 79 70
       65 22 3a 22 75 70 64 61 74 65 22 2c 22 72 75 6e
       49 64 22 3a 22 72 22 2c 22 73 74 65 70 22 3a 31

@@ -185,6 +185,7 @@ export class RoleHost<S, E, C extends { readonly type: string }> {
       case 'message': this.onBytes(e.from, e.bytes, now); return;
       case 'peer-connected': return;
       case 'peer-active': this.dispatch({ type: 'peer-alive', peer: e.peer, now }); return;
+      case 'notice': this.log('info', e.text); return;
       case 'peer-disconnected':
         this.inboundLimit.forget(e.peer);
         this.flooding.delete(e.peer);

@@ -122,6 +122,7 @@ class AuthenticatedTransport implements Transport {
         else if (!this.refused.has(e.from)) this.onAdmissionBytes(e.from, e.bytes);
         return;
       case 'peer-active':
+      case 'notice':
         if (this.admitted.has(e.peer)) this.listeners.emit(e);
         return;
       case 'peer-disconnected':

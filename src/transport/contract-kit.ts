@@ -92,7 +92,7 @@ export class Recorder {
   }
 
   /** Number of recorded events of `type` about `peer` (peer-connected / peer-disconnected / error). */
-  count(type: 'peer-connected' | 'peer-disconnected' | 'peer-active' | 'error', peer: PeerId): number {
+  count(type: 'peer-connected' | 'peer-disconnected' | 'peer-active' | 'notice' | 'error', peer: PeerId): number {
     return this.events.filter((e) => {
       switch (e.type) {
         case 'error':
@@ -102,6 +102,7 @@ export class Recorder {
         case 'peer-connected':
         case 'peer-disconnected':
         case 'peer-active':
+        case 'notice':
           return e.type === type && e.peer === peer;
       }
     }).length;

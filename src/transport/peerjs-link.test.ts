@@ -2,12 +2,18 @@ import { describe, expect, it } from 'vitest';
 import type { DataConnection } from 'peerjs';
 import { peerIdFrom } from '../core/ids.ts';
 import { splitMessage } from '../protocol/chunk.ts';
+import { encodeControl } from '../protocol/link-control.ts';
 import { PeerJsLink, type LinkCounters, type LinkOwner } from './peerjs-link.ts';
 
 /** Just enough of a PeerJS DataConnection and its RTCDataChannel to drive a link by hand. */
 class FakeConnection {
   readonly handlers = new Map<string, (arg?: unknown) => void>();
   readonly sent: Uint8Array[] = [];
+  /** Frames written and not yet delivered to the partner. */
+  private readonly outbound: Uint8Array[] = [];
+  partner: FakeConnection | null = null;
+  /** While true, frames stay in the send buffer (bufferedAmount grows): a stuck channel. */
+  stuck = false;
   closed = false;
   readonly dataChannel = {
     readyState: 'connecting' as RTCDataChannelState,
@@ -16,7 +22,11 @@ class FakeConnection {
     bufferedAmountLowThreshold: 0,
     addEventListener: (): void => undefined,
     removeEventListener: (): void => undefined,
-    send: (b: Uint8Array): void => { this.sent.push(b.slice()); },
+    send: (b: Uint8Array): void => {
+      this.sent.push(b.slice());
+      this.outbound.push(b.slice());
+      if (this.stuck) this.dataChannel.bufferedAmount += b.byteLength;
+    },
   };
   readonly peerConnection = null;
   on(event: string, fn: (arg?: unknown) => void): void {
@@ -31,12 +41,43 @@ class FakeConnection {
   fire(event: string, arg?: unknown): void {
     this.handlers.get(event)?.(arg);
   }
+  /** Opens this end (readyState and the 'open' event). */
+  open(): void {
+    this.dataChannel.readyState = 'open';
+    this.fire('open');
+  }
+  /** Delivers every written frame to the partner, unless stuck; returns how many. */
+  flush(): number {
+    if (this.stuck || this.partner === null) return 0;
+    const frames = this.outbound.splice(0);
+    for (const f of frames) this.partner.fire('data', f.slice().buffer);
+    return frames.length;
+  }
 }
 
-function setup(): { conn: FakeConnection; link: PeerJsLink; events: string[]; messages: Uint8Array[] } {
-  const conn = new FakeConnection();
+/** Two ends of one connection. */
+function pair(): [FakeConnection, FakeConnection] {
+  const a = new FakeConnection();
+  const b = new FakeConnection();
+  a.partner = b;
+  b.partner = a;
+  return [a, b];
+}
+
+interface Side {
+  readonly link: PeerJsLink;
+  readonly events: string[];
+  readonly messages: Uint8Array[];
+  /** Connections this side dialled to resume its link (the far ends are in `farEnds`). */
+  readonly redials: FakeConnection[];
+  readonly farEnds: FakeConnection[];
+}
+
+function side(peer: string, conn: FakeConnection, outgoing: boolean): Side {
   const events: string[] = [];
   const messages: Uint8Array[] = [];
+  const redials: FakeConnection[] = [];
+  const farEnds: FakeConnection[] = [];
   const counters: LinkCounters = { bytesSent: 0, bytesReceived: 0, messagesSent: 0, messagesReceived: 0 };
   const owner: LinkOwner = {
     counters,
@@ -44,11 +85,47 @@ function setup(): { conn: FakeConnection; link: PeerJsLink; events: string[]; me
     message: (_l, bytes) => { events.push('message'); messages.push(bytes); },
     active: () => { events.push('active'); },
     violation: (_l, detail) => { events.push(`violation ${detail}`); },
+    notice: (_l, text) => { events.push(`notice ${text}`); },
+    redial: () => {
+      const [mine, far] = pair();
+      redials.push(mine);
+      farEnds.push(far);
+      return mine as unknown as DataConnection;
+    },
     closed: (_l, reason) => { events.push(`closed ${reason}`); },
   };
-  const link = new PeerJsLink(peerIdFrom('far'), conn as unknown as DataConnection, false, owner, 1024);
+  const link = new PeerJsLink(peerIdFrom(peer), conn as unknown as DataConnection, outgoing, owner, 1024);
+  return { link, events, messages, redials, farEnds };
+}
+
+function setup(): { conn: FakeConnection; link: PeerJsLink; events: string[]; messages: Uint8Array[] } {
+  const conn = new FakeConnection();
+  const { link, events, messages } = side('far', conn, false);
   return { conn, link, events, messages };
 }
+
+/** Lets the links' send pumps run (they write after an await). */
+const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
+
+/** Two open links joined by one fake connection, tokens exchanged. */
+async function linked(): Promise<{ a: Side; b: Side; ca: FakeConnection; cb: FakeConnection }> {
+  const [ca, cb] = pair();
+  const a = side('b', ca, true); // a's link leads to peer 'b'
+  const b = side('a', cb, false);
+  ca.open();
+  cb.open();
+  await settle();
+  ca.flush();
+  cb.flush();
+  return { a, b, ca, cb };
+}
+
+/** Drives `s`'s stall check through `ms` of (fake) time in 250 ms steps. */
+function tick(s: Side, from: number, ms: number): void {
+  for (let t = 0; t <= ms; t += 250) s.link.checkProgress(from + t);
+}
+
+const bytesOf = (ms: readonly Uint8Array[]): number[] => ms.map((m) => m[0] ?? -1);
 
 let nextId = 0;
 /** One single-chunk message as it arrives off the data channel (each with its own message id). */
@@ -121,5 +198,166 @@ describe('PeerJsLink', () => {
     link.close('closed by the remote side');
     await expect(stuck).rejects.toThrow(/closed/);
     expect(events.at(-1)).toMatch(/^closed closed by the remote side \(last chunk in 0\.\d s ago, out 0\.\d s ago; 1 sends queued, oldest 0\.\d s, 2097152 B buffered\)$/);
+  });
+
+  it('writes its link token first on open and takes the peer\'s token from its first frame', async () => {
+    const { a, b, ca, cb } = await linked();
+    expect(ca.sent).toHaveLength(1);
+    expect(cb.sent).toHaveLength(1);
+    expect(a.events).toEqual(['opened']);
+    expect(b.events).toEqual(['opened']); // control frames are no messages
+    expect(a.link.resumeNow()).toBe(true); // possible only once the peer's token is known
+  });
+
+  it('a second token frame is a violation', async () => {
+    const { b, ca } = await linked();
+    ca.partner?.fire('data', ca.sent[0]?.slice().buffer);
+    expect(b.events.at(-1)).toBe('violation unexpected token frame');
+  });
+
+  it('resumes a link whose sends stopped draining: every message arrives once, in order, over the new connection', async () => {
+    const { a, b, ca, cb } = await linked();
+    await a.link.send(new Uint8Array([0]));
+    await b.link.send(new Uint8Array([100]));
+    ca.flush();
+    cb.flush();
+    ca.stuck = true; // a -> b stops; b -> a still flows
+    await a.link.send(new Uint8Array([1]));
+    await a.link.send(new Uint8Array([2]));
+    await b.link.send(new Uint8Array([101]));
+    cb.flush();
+    expect(bytesOf(b.messages)).toEqual([0]);
+    tick(a, performance.now(), 1250);
+    expect(a.redials).toHaveLength(1);
+    expect(a.events.at(-1)).toMatch(/^notice link to b stalled \(no byte of \d+ B left in 1\.\d s\): re-dialling it$/);
+    const [na, nb] = [a.redials[0], a.farEnds[0]];
+    if (na === undefined || nb === undefined) throw new Error('no redial');
+    b.link.answerResume(nb as unknown as DataConnection, false);
+    nb.dataChannel.readyState = 'open';
+    na.open(); // a asks to resume, with b's token
+    na.flush();
+    expect(b.events).toContain('active'); // a proven resume is a sign of life
+    await settle();
+    nb.flush(); // 'resumed', then b re-sends nothing a lacks
+    await settle();
+    na.flush(); // a re-sends 1 and 2
+    await settle();
+    nb.flush();
+    expect(bytesOf(b.messages)).toEqual([0, 1, 2]);
+    expect(bytesOf(a.messages)).toEqual([100, 101]);
+    expect(ca.closed && cb.closed).toBe(true);
+    expect(a.link.resumeCount).toBe(1);
+    expect(b.link.resumeCount).toBe(1);
+    // The link goes on over the new connection.
+    await a.link.send(new Uint8Array([3]));
+    await b.link.send(new Uint8Array([102]));
+    na.flush();
+    nb.flush();
+    expect(bytesOf(b.messages)).toEqual([0, 1, 2, 3]);
+    expect(bytesOf(a.messages)).toEqual([100, 101, 102]);
+    expect([...a.events, ...b.events].filter((e) => e.startsWith('closed') || e.startsWith('violation'))).toEqual([]);
+  });
+
+  it('delivers messages that arrived over both connections once', async () => {
+    const { a, b, ca, cb } = await linked();
+    ca.stuck = true;
+    await a.link.send(new Uint8Array([1]));
+    // Written by b, not yet delivered to a; more than the reassembler's own memory of recent ids (16).
+    const many = Array.from({ length: 20 }, (_, i) => 100 + i);
+    for (const m of many) await b.link.send(new Uint8Array([m]));
+    expect(a.link.resumeNow()).toBe(true);
+    const [na, nb] = [a.redials[0], a.farEnds[0]];
+    if (na === undefined || nb === undefined) throw new Error('no redial');
+    b.link.answerResume(nb as unknown as DataConnection, false);
+    nb.dataChannel.readyState = 'open';
+    na.open(); // a says: I have had nothing from you yet
+    cb.flush(); // ...but b's messages then arrive over the old connection
+    na.flush();
+    await settle();
+    nb.flush(); // b re-sends them all
+    await settle();
+    na.flush();
+    expect(bytesOf(a.messages)).toEqual(many);
+    expect(bytesOf(b.messages)).toEqual([1]);
+  });
+
+  it('refuses a resume that does not carry its own token, and keeps the link', async () => {
+    const { a, b } = await linked();
+    const [evil, far] = pair();
+    b.link.answerResume(far as unknown as DataConnection, false);
+    far.dataChannel.readyState = 'open';
+    evil.dataChannel.readyState = 'open';
+    evil.dataChannel.send(encodeControl({ kind: 'resume', token: new Uint8Array(16).fill(7), nextExpected: 0 }));
+    evil.flush();
+    expect(far.closed).toBe(true);
+    expect(b.link.isOpen).toBe(true);
+    expect(b.events).not.toContain('active');
+    expect(a.link.isOpen).toBe(true);
+  });
+
+  it('closes a link whose sends stay stuck and whose resume never completes', async () => {
+    const { a, ca } = await linked();
+    ca.stuck = true;
+    await a.link.send(new Uint8Array([1]));
+    const t0 = performance.now();
+    tick(a, t0, 1000);
+    expect(a.redials).toHaveLength(1);
+    tick(a, t0 + 1250, 5250);
+    expect(a.events.at(-1)).toMatch(/^closed sending stuck and no resume within 5 s/);
+    expect(a.redials[0]?.closed).toBe(true);
+  });
+
+  it('waits for the resume when the far side closes the old connection first', async () => {
+    const { a, b, ca } = await linked();
+    ca.stuck = true;
+    await a.link.send(new Uint8Array([1]));
+    expect(a.link.resumeNow()).toBe(true);
+    const [na, nb] = [a.redials[0], a.farEnds[0]];
+    if (na === undefined || nb === undefined) throw new Error('no redial');
+    b.link.answerResume(nb as unknown as DataConnection, false);
+    nb.dataChannel.readyState = 'open';
+    na.open();
+    na.flush(); // b swaps and closes its old end...
+    ca.fire('close'); // ...which a sees before b's 'resumed' arrives
+    expect(a.link.isOpen).toBe(true);
+    await settle();
+    nb.flush();
+    await settle();
+    na.flush();
+    expect(bytesOf(b.messages)).toEqual([1]);
+    expect(a.events.filter((e) => e.startsWith('closed'))).toEqual([]);
+  });
+
+  it('a send stuck behind a full buffer finishes on the new connection', async () => {
+    const { a, b, ca } = await linked();
+    ca.stuck = true;
+    ca.dataChannel.bufferedAmount = 2 * 1024 * 1024; // over the high-water mark
+    const pending = a.link.send(new Uint8Array([5]));
+    await settle();
+    expect(a.link.resumeNow()).toBe(true);
+    const [na, nb] = [a.redials[0], a.farEnds[0]];
+    if (na === undefined || nb === undefined) throw new Error('no redial');
+    b.link.answerResume(nb as unknown as DataConnection, false);
+    nb.dataChannel.readyState = 'open';
+    na.open();
+    na.flush();
+    await settle();
+    nb.flush();
+    await pending;
+    na.flush();
+    expect(bytesOf(b.messages)).toEqual([5]);
+  });
+
+  it('gives up on a peer after three refused resumes in a row', async () => {
+    const { a, ca } = await linked();
+    ca.stuck = true;
+    await a.link.send(new Uint8Array([1]));
+    const t0 = performance.now();
+    for (let k = 0; k < 3; k++) {
+      tick(a, t0 + k * 1500, 1250);
+      expect(a.redials).toHaveLength(k + 1);
+      a.redials[k]?.fire('close'); // the peer refused it
+    }
+    expect(a.events.at(-1)).toMatch(/^closed 3 resumes failed in a row \(last: closed by the remote side\)/);
   });
 });

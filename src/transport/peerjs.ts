@@ -5,7 +5,9 @@
  *
  * Duplicate links: when both sides dial each other at once, each side keeps the connection dialled by the
  * lower id and closes the other, so both keep the same one. An incoming connection from a peer whose
- * previous connection we answered replaces it (the peer re-dialled, e.g. after a reload).
+ * previous connection we answered replaces it (the peer re-dialled, e.g. after a reload). An incoming
+ * connection marked as a resume (RESUME_METADATA) is handed to the existing link instead, which swaps to it
+ * if the peer proves the link (see peerjs-link.ts, "Resume").
  *
  * @example
  * const t = await createPeerJsTransport({ host: location.hostname, port: 8090, path: '/peerjs',
@@ -29,6 +31,10 @@ const CONNECT_TIMEOUT_MS = 20_000;
 const EXPIRY_SWEEP_MS = 5_000;
 /** A partial message that saw no chunk for this long is dropped (and its link closed: a message is lost). */
 const STALE_PARTIAL_MS = 60_000;
+/** How often each link checks that its send buffer drains (and so notices a stuck channel). */
+const PROGRESS_CHECK_MS = 250;
+/** Marks a connection dialled to resume an existing link (PeerJS carries metadata with the offer). */
+const RESUME_METADATA = { swarm: 'resume' } as const;
 /** PeerJS reports an unknown remote id only in this message text ("Could not connect to peer <id>"). */
 const UNAVAILABLE_PEER_RE = /Could not connect to peer (\S+)/;
 
@@ -47,6 +53,8 @@ export class PeerJsTransport implements Transport {
     message: (link, bytes) => { this.linkMessage(link, bytes); },
     active: (link) => { if (this.announced.get(link.peer) === link) this.listeners.emit({ type: 'peer-active', peer: link.peer }); },
     violation: (link, detail) => { this.linkViolation(link, detail); },
+    notice: (link, text) => { if (this.announced.get(link.peer) === link) this.listeners.emit({ type: 'notice', peer: link.peer, text }); },
+    redial: (link) => this.dialConnection(link.peer, RESUME_METADATA),
     closed: (link, reason) => { this.linkClosed(link, reason); },
   };
   /** The current link per peer, opening or open. */
@@ -56,6 +64,7 @@ export class PeerJsTransport implements Transport {
   private readonly waiters = new Map<PeerId, Waiter[]>();
   private readonly listeners = new Listeners();
   private readonly sweep: ReturnType<typeof setInterval>;
+  private readonly progress: ReturnType<typeof setInterval>;
   private closed = false;
 
   constructor(
@@ -70,6 +79,10 @@ export class PeerJsTransport implements Transport {
       const now = performance.now();
       for (const link of [...this.links.values()]) link.expire(now, STALE_PARTIAL_MS);
     }, EXPIRY_SWEEP_MS);
+    this.progress = setInterval(() => {
+      const now = performance.now();
+      for (const link of [...this.links.values()]) link.checkProgress(now);
+    }, PROGRESS_CHECK_MS);
   }
 
   peers(): readonly PeerId[] {
@@ -112,6 +125,7 @@ export class PeerJsTransport implements Transport {
     if (this.closed) return Promise.resolve();
     this.closed = true;
     clearInterval(this.sweep);
+    clearInterval(this.progress);
     for (const link of [...this.links.values()]) link.close('transport closed');
     for (const peer of [...this.waiters.keys()]) this.rejectWaiters(peer, new TransportError('closed', 'transport closed', peer));
     this.peer.destroy();
@@ -124,6 +138,11 @@ export class PeerJsTransport implements Transport {
     const link = this.announced.get(to);
     if (!link) throw new TransportError('closed', `no open link to ${to}`, to);
     link.sendRaw(bytes.slice());
+  }
+
+  /** Test hook (not on the Transport interface): resumes the link to `peer` as if it were stuck. */
+  resumeForTest(peer: PeerId): boolean {
+    return this.announced.get(peer)?.resumeNow() ?? false;
   }
 
   /** A DataConnection opened. */
@@ -161,8 +180,15 @@ export class PeerJsTransport implements Transport {
     if (active) this.rejectWaiters(link.peer, new TransportError('negotiation-failed', `link to ${link.peer} ended: ${reason}`, link.peer));
   }
 
+  /** A new raw, reliable DataConnection to `peer`; undefined when PeerJS cannot dial now (no signalling server). */
+  private dialConnection(peer: PeerId, metadata?: object): DataConnection | undefined {
+    // PeerJS's typings promise a connection, but it returns undefined while disconnected from the server.
+    const conn: DataConnection | undefined = this.peer.connect(peer, { serialization: 'raw', reliable: true, metadata });
+    return conn;
+  }
+
   private dial(peer: PeerId): void {
-    const conn = this.peer.connect(peer, { serialization: 'raw', reliable: true }) as DataConnection | undefined;
+    const conn = this.dialConnection(peer);
     if (!conn) throw new TransportError('server-error', 'not connected to the signalling server', peer);
     this.links.set(peer, new PeerJsLink(peer, conn, true, this.owner, this.chunkBytes));
   }
@@ -175,6 +201,11 @@ export class PeerJsTransport implements Transport {
       return;
     }
     const existing = this.links.get(from);
+    if (isResume(conn.metadata)) {
+      if (existing?.isOpen === true) existing.answerResume(conn, from < this.self);
+      else conn.close();
+      return;
+    }
     // Both dialled: keep the connection dialled by the lower id (the far side applies the same rule).
     if (existing?.outgoing && this.self < from) {
       conn.close();
@@ -194,6 +225,7 @@ export class PeerJsTransport implements Transport {
         this.rejectWaiters(unknown, err);
         link.close('peer unavailable');
       }
+      link?.peerUnavailable();
       return;
     }
     this.listeners.emit({ type: 'error', error: new TransportError(kind, `PeerJS ${e.type}: ${e.message}`) });
@@ -237,6 +269,10 @@ export class PeerJsTransport implements Transport {
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
+}
+
+function isResume(metadata: unknown): boolean {
+  return typeof metadata === 'object' && metadata !== null && (metadata as { swarm?: unknown }).swarm === RESUME_METADATA.swarm;
 }
 
 /**

@@ -51,6 +51,8 @@ export type TransportEvent =
    * message (and so none of its heartbeats, queued behind this one) has arrived. Throttled (activity.ts).
    */
   | { readonly type: 'peer-active'; readonly peer: PeerId }
+  /** Something happened to the link to `peer` that is worth a log line but changes nothing (it was resumed). */
+  | { readonly type: 'notice'; readonly peer: PeerId; readonly text: string }
   | { readonly type: 'error'; readonly error: TransportError };
 
 export type TransportListener = (e: TransportEvent) => void;

@@ -108,6 +108,7 @@ class UnionTransport implements Transport {
       }
       case 'message':
       case 'peer-active':
+      case 'notice':
       case 'error':
         this.listeners.emit(e);
         return;
