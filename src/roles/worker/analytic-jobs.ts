@@ -103,6 +103,9 @@ export async function clientReports(init: {
   for (const [i, c] of clients.entries()) {
     const test = rowsOf(init.test, c.rows.test, 0, c.rows.test.length);
     const globalAccuracy = accuracyOf(model, test.x, test.count, test.y, plan.numClasses);
+    // A pause after each heavy piece (a forward pass, each λ search): a whole client at once held a loaded
+    // tab's event loop for 2.0 s in CI, too close to the peers' silence timeout.
+    await init.pause();
     let personal = Number.NaN;
     let lambda = Number.NaN;
     const local = init.headStats.get(c.id);
@@ -110,8 +113,11 @@ export async function clientReports(init: {
       const val = rowsOf(train, c.rows.validation, 0, c.rows.validation.length);
       const base = { local, gamma: scaledGamma(local, plan.gamma0), validation: { x: forwardAnalytic(model, val.x, val.count, head), rows: val.count, labels: val.y } };
       const groupHead = c.group < init.groups ? init.groupHeads.subarray(c.group * headSize, (c.group + 1) * headSize) : globalHead;
+      await init.pause();
       const toGlobal = chooseLambda({ ...base, groupW: globalHead });
+      await init.pause();
       const toGroup = chooseLambda({ ...base, groupW: Float64Array.from(groupHead) });
+      await init.pause();
       if (toGlobal.ok && toGroup.ok) {
         const pick = toGroup.value.accuracy > toGlobal.value.accuracy ? toGroup.value : toGlobal.value;
         const personalModel: AnalyticModel = { layers: model.layers.map((l, k) => (k === head ? { ...l, w: pick.w } : l)) };
