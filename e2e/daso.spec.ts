@@ -42,7 +42,7 @@ async function checkFinished(label: string, coord: Page, workers: readonly Page[
   console.log(`DASO e2e (${label}): accuracy ${final.testAccuracy}, ${((final.endedAt! - final.startedAt!) / 1000).toFixed(1)} s, local ${local} B, global ${global} B`);
 }
 
-test('4 tabs in 2 groups train MNIST with DASO over WebRTC to >= 90% accuracy', async ({ browser }) => {
+test('4 tabs in 2 groups train MNIST with DASO over WebRTC to >= 90% accuracy; a tab closed mid-run is re-formed around', async ({ browser }) => {
   const common = { ...COMMON, room: uniqueRoom('e2e-daso') };
   const coord = await openTab(browser, { ...common, role: 'coordinator', group: 'a', minPeers: 3, autostart: 1 });
   await waitForStatus(coord, (s) => s.phase === 'recruiting', 60_000, 'coordinator recruiting');
@@ -52,7 +52,13 @@ test('4 tabs in 2 groups train MNIST with DASO over WebRTC to >= 90% accuracy', 
   const running = await status(coord);
   expect(running.algo).toBe('daso');
   expect(running.daso?.groups.map((g) => [g.key, g.members.length])).toEqual(expect.arrayContaining([['label:a', 2], ['label:b', 2]]));
-  await checkFinished('?group=, 4 contexts', coord, workers);
+  // Churn: one tab of group b closes during epoch 1; the coordinator re-forms the groups and restarts the epoch.
+  await waitForStatus(coord, (s) => s.epoch >= 1, 120_000, 'epoch 1');
+  const [leaving] = workers.splice(1, 1);
+  await leaving?.close();
+  const reformed = await waitForStatus(coord, (s) => s.log.some((l) => l.text.includes('groups re-formed')), 30_000, 'the groups to re-form');
+  expect(reformed.daso?.groups.map((g) => [g.key, g.members.length])).toEqual(expect.arrayContaining([['label:a', 2], ['label:b', 1]]));
+  await checkFinished('?group=, 4 contexts, one closed in epoch 1', coord, workers);
 });
 
 test('two Chromium processes with two tabs each form two groups by machine and train MNIST with DASO to >= 90%', async () => {

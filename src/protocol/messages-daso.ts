@@ -6,6 +6,10 @@
  * exchange gradients inside their group every batch (`daso-grads`, all-to-all: groups are a few tabs on a
  * cheap link), parameters between the members of one global sync set (`daso-global`, 16-bit on the wire by
  * default) and the merged parameters from a group's global member to the rest of its group (`daso-params`).
+ *
+ * `generation` (protocol 7): a plan's number, 0 at the start and one more each time the coordinator re-forms
+ * the groups after a member left. Every peer message and epoch report carries the generation of the plan it
+ * was made under; one of another generation is stale (sent before its sender got the new plan) and ignored.
  */
 import type { WireTensor } from './wire-tensor.ts';
 
@@ -22,6 +26,7 @@ export type DasoPhaseName = 'warmup' | 'cycling' | 'cooldown';
 export interface DasoPlanMsg {
   readonly type: 'daso-plan';
   readonly runId: string;
+  readonly generation: number;
   readonly members: readonly string[];
   readonly groupSizes: WireTensor;
   readonly stepsPerEpoch: number;
@@ -43,6 +48,7 @@ export interface DasoScheduleMsg {
 export interface DasoGradsMsg {
   readonly type: 'daso-grads';
   readonly runId: string;
+  readonly generation: number;
   readonly step: number;
   readonly count: number;
   readonly lossSum: number;
@@ -56,6 +62,7 @@ export interface DasoGradsMsg {
 export interface DasoGlobalMsg {
   readonly type: 'daso-global';
   readonly runId: string;
+  readonly generation: number;
   readonly syncId: number;
   readonly wire: DasoWire;
   readonly params: WireTensor;
@@ -68,6 +75,7 @@ export interface DasoGlobalMsg {
 export interface DasoParamsMsg {
   readonly type: 'daso-params';
   readonly runId: string;
+  readonly generation: number;
   readonly step: number;
   readonly params: WireTensor;
 }
@@ -80,6 +88,7 @@ export interface DasoParamsMsg {
 export interface DasoEpochMsg {
   readonly type: 'daso-epoch';
   readonly runId: string;
+  readonly generation: number;
   readonly epoch: number;
   readonly count: number;
   readonly lossSum: number;

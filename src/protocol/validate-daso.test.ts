@@ -13,7 +13,7 @@ const code = (m: Record<string, unknown>): string => {
   return r.ok ? 'ok' : `${r.error.code}: ${r.error.detail}`;
 };
 const i32 = (...v: number[]) => ({ dtype: 'int32', shape: [v.length], data: Int32Array.from(v) });
-const plan = { type: 'daso-plan', runId: 'r', members: ['a', 'b', 'c'], groupSizes: i32(2, 1), stepsPerEpoch: 10, wire: 'bf16' };
+const plan = { type: 'daso-plan', runId: 'r', generation: 0, members: ['a', 'b', 'c'], groupSizes: i32(2, 1), stepsPerEpoch: 10, wire: 'bf16' };
 
 describe('DASO message validation', () => {
   it('accepts a well-formed plan and rejects sizes that do not cover the members, repeated ids or an unknown wire', () => {
@@ -22,12 +22,15 @@ describe('DASO message validation', () => {
     expect(code({ ...plan, groupSizes: i32(3, 0) })).toMatch(/invalid-field.*groupSizes/);
     expect(code({ ...plan, members: ['a', 'a', 'c'] })).toMatch(/invalid-field.*members/);
     expect(code({ ...plan, wire: 'fp8' })).toMatch(/invalid-field.*wire/);
+    expect(code({ ...plan, generation: -1 })).toMatch(/invalid-field.*generation/);
+    const { generation: _omitted, ...unnumbered } = plan;
+    expect(code(unnumbered)).toMatch(/invalid-field.*generation/); // protocol 7: every plan is numbered
   });
 
   it('requires the global payload dtype that its wire format names', () => {
     const u16 = { dtype: 'uint16', shape: [2], data: Uint16Array.of(1, 2) };
     const f32 = { dtype: 'float32', shape: [2], data: Float32Array.of(1, 2) };
-    const g = { type: 'daso-global', runId: 'r', syncId: 4 };
+    const g = { type: 'daso-global', runId: 'r', generation: 1, syncId: 4 };
     expect(code({ ...g, wire: 'bf16', params: u16 })).toBe('ok');
     expect(code({ ...g, wire: 'fp32', params: f32 })).toBe('ok');
     expect(code({ ...g, wire: 'bf16', params: f32 })).toMatch(/invalid-field.*params/);

@@ -38,7 +38,7 @@ function flatVector(f: Fields, key: string): WireTensor {
 
 export function parseDasoPlan(f: Fields): M.DasoPlanMsg {
   const m: M.DasoPlanMsg = {
-    type: 'daso-plan', runId: f.id('runId'), members: f.ids('members', MAX_DASO_MEMBERS),
+    type: 'daso-plan', runId: f.id('runId'), generation: f.count('generation'), members: f.ids('members', MAX_DASO_MEMBERS),
     groupSizes: f.shaped('groupSizes', 'int32', [MAX_DASO_MEMBERS]), stepsPerEpoch: f.int('stepsPerEpoch', 1, MAX_STEPS_PER_EPOCH),
     wire: f.oneOf('wire', WIRES),
   };
@@ -60,7 +60,7 @@ export function parseDasoSchedule(f: Fields): M.DasoScheduleMsg {
 
 export function parseDasoGrads(f: Fields, maxCount: number): M.DasoGradsMsg {
   const m: M.DasoGradsMsg = {
-    type: 'daso-grads', runId: f.id('runId'), step: f.count('step'), count: f.int('count', 1, maxCount),
+    type: 'daso-grads', runId: f.id('runId'), generation: f.count('generation'), step: f.count('step'), count: f.int('count', 1, maxCount),
     lossSum: f.num('lossSum', -Number.MAX_VALUE, Number.MAX_VALUE), grads: f.tensors('grads', 'float32'),
   };
   return m;
@@ -71,18 +71,18 @@ export function parseDasoGlobal(f: Fields): M.DasoGlobalMsg {
   // The payload's dtype follows the wire format: 16-bit patterns travel as uint16.
   const params = f.tensor('params', wire === 'fp32' ? 'float32' : 'uint16');
   f.require('params', params.shape.length === 1, 'a rank-1 tensor', `rank ${params.shape.length}`);
-  const m: M.DasoGlobalMsg = { type: 'daso-global', runId: f.id('runId'), syncId: f.count('syncId'), wire, params };
+  const m: M.DasoGlobalMsg = { type: 'daso-global', runId: f.id('runId'), generation: f.count('generation'), syncId: f.count('syncId'), wire, params };
   return m;
 }
 
 export function parseDasoParams(f: Fields): M.DasoParamsMsg {
-  const m: M.DasoParamsMsg = { type: 'daso-params', runId: f.id('runId'), step: f.count('step'), params: flatVector(f, 'params') };
+  const m: M.DasoParamsMsg = { type: 'daso-params', runId: f.id('runId'), generation: f.count('generation'), step: f.count('step'), params: flatVector(f, 'params') };
   return m;
 }
 
 export function parseDasoEpoch(f: Fields, maxCount: number): M.DasoEpochMsg {
   const m: M.DasoEpochMsg = {
-    type: 'daso-epoch', runId: f.id('runId'), epoch: f.count('epoch'), count: f.int('count', 0, maxCount),
+    type: 'daso-epoch', runId: f.id('runId'), generation: f.count('generation'), epoch: f.count('epoch'), count: f.int('count', 0, maxCount),
     lossSum: f.num('lossSum', -Number.MAX_VALUE, Number.MAX_VALUE), params: flatVector(f, 'params'),
   };
   return m;

@@ -22,7 +22,10 @@ const device = (groupLabel: string): DeviceInfo => ({ backend: 'cpu', adapter: '
 
 beforeAll(async () => { await tf.setBackend('cpu'); await tf.ready(); });
 
-async function simulate(epochs: number, opts: { algo?: Algo; link?: LinkProfile } = {}) {
+/** Closes worker `worker`'s tab (runtime and transport) once it is at batch `batch` of epoch `epoch`. */
+interface Drop { readonly worker: number; readonly epoch: number; readonly batch: number }
+
+async function simulate(epochs: number, opts: { algo?: Algo; link?: LinkProfile; drop?: Drop } = {}) {
   const ds = syntheticDataset(600, 200, 5);
   const hub = createMemoryHub({ seed: 3 });
   const coordId = peerIdFrom('swarm-daso-coordinator');
@@ -38,8 +41,10 @@ async function simulate(epochs: number, opts: { algo?: Algo; link?: LinkProfile 
   coordinator.start();
   const labels = ['a', 'b', 'a', 'b'];
   const emulated: EmulatedTransport[] = [];
+  const transports: Transport[] = [];
   const ws = labels.map((g, i) => {
     const inner: Transport = hub.createTransport(peerIdFrom(`w${i}`));
+    transports.push(inner);
     const base = { now, coordinator: coordId, room: 'sim', device: device(g), dataset: ds };
     if (opts.link === undefined) return new WorkerRuntime({ ...base, transport: inner });
     const links = new GroupLinks(inner.self, opts.link);
@@ -49,12 +54,25 @@ async function simulate(epochs: number, opts: { algo?: Algo; link?: LinkProfile 
   });
   const t0 = performance.now();
   for (const w of ws) await w.start();
+  const drop = opts.drop;
+  const gone = { dropped: false }; // set inside a callback, so an object: the narrowing of a `let` would not see it
+  // Training runs on microtasks (memory hub, cpu backend), so a timer would not fire until the end: watch the
+  // worker's own progress notifications instead.
+  const target = drop === undefined ? undefined : ws[drop.worker];
+  const unwatch = target?.host.subscribe(() => {
+    const at = target.dasoStatus();
+    if (drop === undefined || gone.dropped || at === null || at.epoch < drop.epoch || (at.epoch === drop.epoch && at.batch < drop.batch)) return;
+    gone.dropped = true;
+    target.stop();
+    void transports[drop.worker]?.close();
+  });
   const result = await done;
+  unwatch?.();
   const seconds = (performance.now() - t0) / 1000;
   await coordinator.host.idle();
   const state = coordinator.host.getState();
-  const statuses = ws.map((w) => w.dasoStatus());
-  for (const w of ws) { await w.host.idle(); w.stop(); }
+  const statuses = ws.map((w, i) => (gone.dropped && i === drop?.worker ? null : w.dasoStatus()));
+  for (const [i, w] of ws.entries()) { if (gone.dropped && i === drop?.worker) continue; await w.host.idle(); w.stop(); }
   coordinator.stop();
   return { result, state, curve: [...coordinator.curve], statuses, seconds, emulation: emulated.map((t) => t.emulationStats()) };
 }
@@ -88,6 +106,16 @@ describe('DASO swarm on the memory hub', () => {
     // Warmup and cooldown sync every batch (2 epochs x 15), cycling every 4th batch plus the last (3 x 5).
     expect(totalSyncs).toBe(2 * (2 * state.stepsPerEpoch + 3 * 5));
     expect(steps).toBe(75);
+  }, 120_000);
+
+  it('a member that leaves mid-epoch: the groups re-form without it, the epoch restarts, and the run finishes', async () => {
+    const { result, state, curve, statuses } = await simulate(4, { drop: { worker: 3, epoch: 1, batch: 4 } });
+    expect(result).toEqual({ ok: true, reason: 'finished 4 epochs' });
+    expect(state.daso?.generation).toBe(1);
+    expect(state.daso?.groups.map((g) => g.members)).toEqual([['w0', 'w2'], ['w1']]);
+    expect(state.daso?.trace).toHaveLength(4); // the interrupted epoch is run again, not counted twice
+    expect(curve.at(-1)!.accuracy).toBeGreaterThan(0.85);
+    for (const s of statuses.filter((x) => x !== null)) expect(s.failure).toBeNull();
   }, 120_000);
 
   it('with an emulated slow link between the groups, only global syncs cross it, and accuracy matches data-parallel', async () => {

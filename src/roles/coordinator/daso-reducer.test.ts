@@ -21,8 +21,8 @@ function run(s: CoordinatorState, events: CoordinatorEvent[]): { state: Coordina
 }
 const device = (hints: Partial<DeviceInfo>): DeviceInfo => ({ backend: 'wasm', adapter: '', reason: 't', samplesPerSec: 100, memoryBytes: 0, selfTestPassed: true, userAgent: 't', ...hints });
 const hello = (from: PeerId, hints: Partial<DeviceInfo>): CoordinatorEvent => ({ type: 'message', from, now: 0, msg: { type: 'hello', protocolVersion: PROTOCOL_VERSION, role: 'worker', room: 'r', device: device(hints) } });
-const report = (from: PeerId, epoch: number, lossSum: number, params = new Float32Array(0)): CoordinatorEvent => ({
-  type: 'message', from, now: 1, msg: { type: 'daso-epoch', runId: 'run1', epoch, count: 10, lossSum, params: { dtype: 'float32', shape: [params.length], data: params } },
+const report = (from: PeerId, epoch: number, lossSum: number, params = new Float32Array(0), generation = 0): CoordinatorEvent => ({
+  type: 'message', from, now: 1, msg: { type: 'daso-epoch', runId: 'run1', generation, epoch, count: 10, lossSum, params: { dtype: 'float32', shape: [params.length], data: params } },
 });
 const sent = (cs: CoordinatorCommand[], type: Message['type']): { to: PeerId; msg: Message }[] =>
   cs.flatMap((c) => (c.type === 'send' && c.msg.type === type ? [{ to: c.to, msg: c.msg }] : []));
@@ -67,13 +67,41 @@ describe('coordinator reducer, algo daso', () => {
     expect(evaluate?.type === 'evaluate' && evaluate.params?.map((p) => Array.from(p))).toEqual([[1, 2], [3]]);
   });
 
-  it('evicts a reporter whose parameters do not fit the model, and fails the run when a member leaves', () => {
+  it('evicts a reporter whose parameters do not fit the model and goes on without it', () => {
     const { state } = started();
     const bad = run(state, [report(A, 0, 20, Float32Array.of(1))]);
     expect(bad.commands.some((c) => c.type === 'disconnect' && c.peer === A)).toBe(true);
-    expect(bad.state.phase).toBe('failed');
-    const left = run(state, [{ type: 'peer-left', peer: D, reason: 'closed', now: 2 }]);
-    expect(left.state.phase).toBe('failed');
-    expect(sent(left.commands, 'done').map((d) => d.to)).toEqual([A, C, B]);
+    expect(bad.state.phase).toBe('training');
+    expect(bad.state.daso?.expected).toEqual([B, D, C]);
+  });
+
+  it('re-forms the groups without a member that left and restarts the epoch under the next plan, ignoring the old plan\'s reports', () => {
+    const { state } = started();
+    const epoch1 = run(state, [report(A, 0, 20, Float32Array.of(1, 2, 3)), report(C, 0, 30), report(B, 0, 40), report(D, 0, 50)]).state;
+    const partial = run(epoch1, [report(A, 1, 10, Float32Array.of(1, 2, 3)), report(B, 1, 10)]).state;
+    const left = run(partial, [{ type: 'peer-left', peer: D, reason: 'closed', now: 2 }]);
+    expect(left.state.phase).toBe('training');
+    expect(left.state.daso).toMatchObject({ generation: 1, epoch: 1, expected: [A, C, B], reports: {}, reporter: A });
+    expect(left.state.daso?.groups.map((g) => g.members)).toEqual([[A, C], [B]]);
+    const plans = sent(left.commands, 'daso-plan');
+    expect(plans.map((p) => p.to)).toEqual([A, C, B]);
+    expect(plans[0]?.msg).toMatchObject({ generation: 1, members: [A, C, B] });
+    expect(sent(left.commands, 'daso-schedule').map((x) => x.msg)).toEqual(Array(3).fill(expect.objectContaining({ epoch: 1, phase: 'cycling' })));
+    expect(sent(left.commands, 'assign').map((x) => x.to)).toEqual([A, C, B]); // D's data is shared out again
+    expect(left.commands.flatMap((c) => (c.type === 'send-start' ? [[c.to, c.step, c.epoch]] : []))).toEqual([[A, 5, 1], [C, 5, 1], [B, 5, 1]]);
+    expect(left.commands.some((c) => c.type === 'log' && c.level === 'warn' && c.text.includes('epoch 1 restarts'))).toBe(true);
+    // A report made under plan 0 is stale; the epoch completes on plan 1's reports alone.
+    const stale = run(left.state, [report(C, 1, 10, new Float32Array(0), 0)]);
+    expect(stale.state.daso?.reports).toEqual({});
+    const done = run(stale.state, [report(A, 1, 10, Float32Array.of(1, 2, 3), 1), report(C, 1, 20, new Float32Array(0), 1), report(B, 1, 30, new Float32Array(0), 1)]);
+    expect(done.state.daso?.epoch).toBe(2);
+    expect(done.state.loss).toBe(2);
+  });
+
+  it('fails the run when its last member leaves', () => {
+    const { state } = started();
+    const gone = run(state, [A, B, C, D].map((peer) => ({ type: 'peer-left', peer, reason: 'closed', now: 2 })));
+    expect(gone.state.phase).toBe('failed');
+    expect(gone.state.failure).toMatch(/nobody is left to train/);
   });
 });

@@ -52,14 +52,31 @@ const scheduleMsg = (runId: string, sc: DasoSchedule): Message => ({
 
 /** Forms the groups over the eligible tabs, partitions the data and sends assign, plan, schedule and start. */
 export function startDaso(s: CoordinatorState, ctx: DasoContext, now: number): DasoOut {
-  const workers: Member[] = Object.values(s.members).filter((m) => !m.excluded).sort((a, b) => (a.id < b.id ? -1 : 1));
+  const workers: Member[] = Object.values(s.members).filter((m) => !m.excluded);
   const cfg = scheduleConfig({
     totalEpochs: s.config.epochs, warmupEpochs: ctx.options.warmupEpochs, cooldownEpochs: ctx.options.cooldownEpochs, maxGlobalSkips: ctx.options.maxGlobalSkips,
   });
   if (!cfg.ok) return failDaso(s, `DASO cannot start: ${cfg.error.message}`, now);
-  const groups = formGroups(workers.map((m) => ({ id: m.id, label: m.device.groupLabel, machineId: m.device.machineId })));
+  const schedule = initSchedule(cfg.value);
+  const planned = planDaso(s, ctx, workers, { generation: 0, epoch: 0, schedule, trace: [schedule.schedule] });
+  const described = planned.state.daso?.groups.map((g) => `[${g.members.join(', ')}] (${g.source})`).join(', ') ?? '';
+  const note = log('info', `DASO starts: ${planned.state.daso?.groups.length ?? 0} groups ${described}, ${s.stepsPerEpoch} batches per epoch, ${ctx.options.wire} global syncs`);
+  return { state: { ...planned.state, startedAt: now }, commands: [note, ...planned.commands] };
+}
+
+/**
+ * Groups `workers`, partitions the data over them and starts them at epoch `at.epoch` of plan `at.generation`:
+ * assign, plan and that epoch's schedule to each, then start (the coordinator runtime sends its replica's
+ * parameters: the initial model, or the last evaluated epoch's).
+ */
+function planDaso(
+  s: CoordinatorState, ctx: DasoContext, workers: readonly Member[],
+  at: { readonly generation: number; readonly epoch: number; readonly schedule: DasoRun['schedule']; readonly trace: DasoRun['trace'] },
+): DasoOut {
+  const sorted = [...workers].sort((a, b) => (a.id < b.id ? -1 : 1));
+  const groups = formGroups(sorted.map((m) => ({ id: m.id, label: m.device.groupLabel, machineId: m.device.machineId })));
   const ids = groups.flatMap((g) => g.members);
-  const byId = new Map(workers.map((m) => [m.id, m] as const));
+  const byId = new Map(sorted.map((m) => [m.id, m] as const));
   const slots = partition({
     scheme: s.config.partition, labels: ctx.trainLabels, numClients: ids.length, seed: s.config.seed, alpha: s.config.alpha,
     labelsPerClient: s.config.labelsPerClient, weights: ids.map((id) => Math.max(1, byId.get(id)?.device.samplesPerSec ?? 1)),
@@ -69,23 +86,23 @@ export function startDaso(s: CoordinatorState, ctx: DasoContext, now: number): D
   const share = batchShares(s.config.globalBatch, speeds);
   const members = { ...s.members };
   ids.forEach((id, i) => { const m = members[id]; if (m) members[id] = { ...m, slot: i, active: true }; });
-  const schedule = initSchedule(cfg.value);
   const reporter = ids[0] ?? ('' as PeerId);
-  const daso: DasoRun = { groups, schedule, trace: [schedule.schedule], epoch: 0, expected: ids, reports: {}, reporter, params: null };
-  const next: CoordinatorState = { ...s, phase: 'training', members, slots, startedAt: now, step: 0, epoch: 0, daso, pending: null };
+  const daso: DasoRun = { generation: at.generation, groups, schedule: at.schedule, trace: at.trace, epoch: at.epoch, expected: ids, reports: {}, reporter, params: null };
+  const step = at.epoch * s.stepsPerEpoch;
+  const next: CoordinatorState = { ...s, phase: 'training', members, slots, step, epoch: at.epoch, daso, pending: null };
   const { runId } = s.config;
   const plan: Message = {
-    type: 'daso-plan', runId, members: ids, groupSizes: { dtype: 'int32', shape: [groups.length], data: Int32Array.from(groups, (g) => g.members.length) },
+    type: 'daso-plan', runId, generation: at.generation, members: ids,
+    groupSizes: { dtype: 'int32', shape: [groups.length], data: Int32Array.from(groups, (g) => g.members.length) },
     stepsPerEpoch: s.stepsPerEpoch, wire: ctx.options.wire,
   };
-  const described = groups.map((g) => `[${g.members.join(', ')}] (${g.source})`).join(', ');
-  const commands: DasoCommand[] = [log('info', `DASO starts: ${groups.length} groups ${described}, ${s.stepsPerEpoch} batches per epoch, ${ctx.options.wire} global syncs`)];
+  const commands: DasoCommand[] = [];
   ids.forEach((id, i) => {
-    commands.push(send(id, singleAssign(s.config, slots[i] ?? new Int32Array(0))), send(id, plan), send(id, scheduleMsg(runId, schedule.schedule)));
+    commands.push(send(id, singleAssign(s.config, slots[i] ?? new Int32Array(0))), send(id, plan), send(id, scheduleMsg(runId, at.schedule.schedule)));
   });
   // Starts after every plan (a worker that starts early reaches peers that already know theirs); every worker
   // trains every batch: at least one sample each, even on a slow device.
-  for (const id of ids) commands.push({ type: 'send-start', to: id, step: 0, epoch: 0, batchSize: Math.max(1, share[id] ?? 0) });
+  for (const id of ids) commands.push({ type: 'send-start', to: id, step, epoch: at.epoch, batchSize: Math.max(1, share[id] ?? 0) });
   return { state: next, commands };
 }
 
@@ -98,8 +115,8 @@ export function splitParams(flat: Float32Array, sizes: readonly number[]): Float
 /** A worker's end-of-epoch report: when every member has reported, evaluate and advance the schedule (or finish). */
 export function acceptDasoEpoch(s: CoordinatorState, ctx: DasoContext, from: PeerId, m: DasoEpochMsg): DasoVerdict {
   const run = s.daso;
-  if (run === null || s.phase !== 'training' || m.runId !== s.config.runId || m.epoch !== run.epoch) {
-    return { kind: 'ignore', reason: `ignored daso-epoch ${m.epoch} from ${from}` };
+  if (run === null || s.phase !== 'training' || m.runId !== s.config.runId || m.epoch !== run.epoch || m.generation !== run.generation) {
+    return { kind: 'ignore', reason: `ignored daso-epoch ${m.epoch} (plan ${m.generation}) from ${from}` };
   }
   if (!run.expected.includes(from) || from in run.reports) return { kind: 'ignore', reason: `ignored unexpected or duplicate daso-epoch from ${from}` };
   const params = m.params.data as Float32Array;
@@ -140,12 +157,21 @@ function progress(s: CoordinatorState, phase: string): DasoCommand[] {
 }
 
 /**
- * A member left a running DASO run. Its group and global sync sets would wait for it forever, and this
- * version does not re-form groups mid-run, so the run ends as failed (the dashboard says why).
+ * A member left a running DASO run. Its group and its global sync sets would wait for it forever, so the
+ * coordinator re-forms the groups without it (plan generation + 1) and restarts the current epoch from its
+ * start with the survivors, from the last evaluated parameters: the interrupted epoch's partial progress is
+ * dropped, its data is re-partitioned over the survivors, and anything still in flight from the old plan is
+ * ignored by generation. With nobody left, the run fails.
  */
-export function dasoMemberLeft(s: CoordinatorState, id: PeerId, now: number): DasoOut | null {
-  if (s.daso === null || s.phase !== 'training' || !s.daso.expected.includes(id)) return null;
-  return failDaso(s, `DASO member ${id} left; this version cannot re-form groups mid-run`, now);
+export function dasoMemberLeft(s: CoordinatorState, ctx: DasoContext, id: PeerId, now: number): DasoOut | null {
+  const run = s.daso;
+  if (run === null || s.phase !== 'training' || !run.expected.includes(id)) return null;
+  const survivors = run.expected.flatMap((x) => (x === id ? [] : [s.members[x]].filter((m): m is Member => m !== undefined && !m.excluded)));
+  if (survivors.length === 0) return failDaso(s, `DASO member ${id} left and nobody is left to train`, now);
+  const replanned = planDaso(s, ctx, survivors, { generation: run.generation + 1, epoch: run.epoch, schedule: run.schedule, trace: run.trace });
+  const groups = replanned.state.daso?.groups.map((g) => `[${g.members.join(', ')}]`).join(', ') ?? '';
+  const note = log('warn', `DASO member ${id} left: groups re-formed as ${groups} (plan ${run.generation + 1}); epoch ${run.epoch} restarts from its start`);
+  return { state: replanned.state, commands: [note, ...replanned.commands] };
 }
 
 function failDaso(s: CoordinatorState, why: string, now: number): DasoOut {

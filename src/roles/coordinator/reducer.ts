@@ -299,7 +299,7 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     const fedavg = f === null ? null : { ...f, expected: f.expected.filter((x) => x !== id) }; // likewise its received update
     const awaitingReports = s.awaitingReports.filter((x) => x !== id);
     const sittingOut = s.sittingOut.filter((x) => x !== id);
-    const daso = dasoMemberLeft({ ...s, members }, id, now);
+    const daso = dasoMemberLeft({ ...s, members }, dasoCtx, id, now);
     if (daso !== null) return done(daso.state, [...extra, log('warn', `${id} left: ${why}`), ...daso.commands]);
     const out = maybeComplete({ ...s, members, pending, analytic, fedavg, awaitingReports, sittingOut }, now);
     return done(out.state, [...extra, log('warn', `${id} left: ${why}`), ...out.commands]);

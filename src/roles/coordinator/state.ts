@@ -89,6 +89,8 @@ export interface DasoReport {
 
 /** A DASO run (algo 'daso'): the groups, the schedule machine and the epoch-end reports being collected. */
 export interface DasoRun {
+  /** The plan's number: 0, then one more each time the groups are re-formed without a lost member. */
+  readonly generation: number;
   readonly groups: readonly DeviceGroup[];
   readonly schedule: DasoScheduleState;
   /** Schedule of every epoch so far (index = epoch), for the dashboard and the benchmark's trace. */

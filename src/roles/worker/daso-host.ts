@@ -79,11 +79,14 @@ export class DasoSlot {
 
   onMessage(from: PeerId, msg: DasoMessage): void {
     if (msg.type !== 'daso-plan') {
-      if (this.runner !== null) this.runner.deliver(from, msg);
+      // A peer that got a re-formed plan first may already send under it: keep that for our next runner.
+      const ahead = msg.type !== 'daso-schedule' && this.runner !== null && msg.generation > this.runner.generation;
+      if (this.runner !== null && !ahead) this.runner.deliver(from, msg);
       else if (this.early.length < MAX_EARLY) this.early.push({ from, msg });
       return;
     }
-    this.runner?.stop('replaced by a new plan');
+    if (this.runner !== null && msg.generation <= this.runner.generation) return; // a stale or repeated plan
+    this.runner?.stop('replaced by a re-formed plan');
     const runner = createDasoRunner(msg, this.deps());
     for (const e of this.early) runner.deliver(e.from, e.msg);
     this.early = [];

@@ -10,7 +10,7 @@ const P = peerIdFrom('peer');
 const device: DeviceInfo = { backend: 'wasm', adapter: '', reason: 'test', samplesPerSec: 1, memoryBytes: 0, selfTestPassed: true, userAgent: 'test', groupLabel: 'g' };
 const reduce = createWorkerReducer({ self: 'me', room: 'r', device });
 const from = (sender: typeof C, m: Message): WorkerEvent => ({ type: 'message', from: sender, now: 1, msg: m });
-const grads: Message = { type: 'daso-grads', runId: 'run1', step: 0, count: 1, lossSum: 1, grads: [] };
+const grads: Message = { type: 'daso-grads', runId: 'run1', generation: 0, step: 0, count: 1, lossSum: 1, grads: [] };
 const start: Message = { type: 'start', runId: 'run1', step: 0, epoch: 0, optimizerStep: 0, batchSize: 3, params: [], slots: [] };
 
 describe('worker reducer, algo daso', () => {
@@ -25,7 +25,7 @@ describe('worker reducer, algo daso', () => {
     const s = reduce(initialWorkerState(C, 0), from(C, singleAssign(testConfig({ algo: 'daso' }), Int32Array.of(0, 1)))).state;
     const started = reduce(s, from(C, start));
     expect(started.commands).toEqual([{ type: 'init-replica', start }, { type: 'daso-run', epoch: 0, batchSize: 3 }]);
-    const plan: Message = { type: 'daso-plan', runId: 'run1', members: ['me'], groupSizes: { dtype: 'int32', shape: [1], data: Int32Array.of(1) }, stepsPerEpoch: 2, wire: 'bf16' };
+    const plan: Message = { type: 'daso-plan', runId: 'run1', generation: 0, members: ['me'], groupSizes: { dtype: 'int32', shape: [1], data: Int32Array.of(1) }, stepsPerEpoch: 2, wire: 'bf16' };
     expect(reduce(s, from(C, plan)).commands).toEqual([{ type: 'daso-message', from: C, msg: plan }]);
     // A peer may not send what only the coordinator sends.
     expect(reduce(s, from(P, plan)).commands.map((c) => c.type)).toEqual(['log']);

@@ -27,7 +27,7 @@ async function run(opts: { wire: DasoWire; schedules: DasoScheduleMsg[]; steps: 
   const runners = new Map<PeerId, DasoRunner>();
   const reports: Message[] = [];
   const config = testConfig({ runId: 'r', algo: 'daso', epochs: opts.schedules.length });
-  const plan = { type: 'daso-plan', runId: 'r', members: ids, groupSizes: { dtype: 'int32', shape: [2], data: Int32Array.of(2, 2) }, stepsPerEpoch: opts.steps, wire: opts.wire } as const;
+  const plan = { type: 'daso-plan', runId: 'r', generation: 0, members: ids, groupSizes: { dtype: 'int32', shape: [2], data: Int32Array.of(2, 2) }, stepsPerEpoch: opts.steps, wire: opts.wire } as const;
   for (const self of ids) {
     runners.set(self, new DasoRunner({
       self, coordinator: COORD, config, plan, paramSizes: [3],

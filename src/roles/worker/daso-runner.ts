@@ -91,6 +91,11 @@ export class DasoRunner {
     this.tracker = createSyncTracker({ paramLength: this.total });
   }
 
+  /** The plan's generation (0, then one more per re-forming of the groups). */
+  get generation(): number {
+    return this.init.plan.generation;
+  }
+
   status(): DasoWorkerStatus {
     return dasoStatusOf({ groups: this.groups, self: this.init.self, schedule: this.schedule, counters: this.counters, failure: this.failure });
   }
@@ -112,6 +117,11 @@ export class DasoRunner {
   /** A DASO message from the coordinator (schedule) or a peer; checked against the plan and the model. Never throws. */
   deliver(from: PeerId, msg: DasoMessage): void {
     if (msg.runId !== this.init.config.runId) return;
+    // A peer's message made under an earlier plan (sent before it got the re-formed one): stale, never merged.
+    if (msg.type !== 'daso-schedule' && msg.type !== 'daso-plan' && msg.generation !== this.init.plan.generation) {
+      this.counters.ignored++;
+      return;
+    }
     const inGroup = this.group?.members.includes(from) === true && from !== this.init.self;
     switch (msg.type) {
       case 'daso-schedule':
@@ -151,7 +161,8 @@ export class DasoRunner {
       await this.ensureLinks();
       for (let e = epoch; e < this.init.config.epochs; e++) await this.epoch(model, e, batchSize);
     } catch (e) {
-      if (!(e instanceof InboxStopped)) throw e;
+      // A runner stopped for a re-formed plan may fail on its way out (its replica was replaced): not a failure.
+      if (!(e instanceof InboxStopped) && !this.signal.isStopped) throw e;
     }
   }
 
@@ -188,13 +199,13 @@ export class DasoRunner {
     }
     const reporter = this.init.plan.members[0] === this.init.self;
     const params = reporter ? await model.params() : new Float32Array(0);
-    void this.init.send(this.init.coordinator, { type: 'daso-epoch', runId: this.init.config.runId, epoch: e, count, lossSum, params: { dtype: 'float32', shape: [params.length], data: params } });
+    void this.init.send(this.init.coordinator, { type: 'daso-epoch', runId: this.init.config.runId, generation: this.init.plan.generation, epoch: e, count, lossSum, params: { dtype: 'float32', shape: [params.length], data: params } });
   }
 
   private async localStep(model: DasoModel, t: number, own: Grad, sync: boolean): Promise<void> {
     const peers = this.groupPeers();
     if (!sync || peers.length === 0) { model.applyGradients(own.grads); return; }
-    const msg: Message = { type: 'daso-grads', runId: this.init.config.runId, step: t, count: own.count, lossSum: own.lossSum, grads: own.grads.map((d) => ({ dtype: 'float32', shape: [d.length], data: d })) };
+    const msg: Message = { type: 'daso-grads', runId: this.init.config.runId, generation: this.init.plan.generation, step: t, count: own.count, lossSum: own.lossSum, grads: own.grads.map((d) => ({ dtype: 'float32', shape: [d.length], data: d })) };
     for (const p of peers) { void this.init.send(p, msg); this.counters.bytesLocal += 4 * this.total; }
     const parts: Grad[] = [];
     for (const m of this.group?.members ?? []) parts.push(m === this.init.self ? own : await this.grads.take(`${t}:${m}`));
@@ -210,7 +221,7 @@ export class DasoRunner {
     if (mine === this.init.self) {
       const params = await model.params();
       const payload = encodeGlobal(params, this.init.plan.wire);
-      const msg: Message = { type: 'daso-global', runId: this.init.config.runId, syncId: t, wire: this.init.plan.wire, params: payload };
+      const msg: Message = { type: 'daso-global', runId: this.init.config.runId, generation: this.init.plan.generation, syncId: t, wire: this.init.plan.wire, params: payload };
       for (const p of set.members) if (p !== this.init.self) { void this.init.send(p, msg); this.counters.bytesGlobal += payload.data.byteLength; }
       const started = startSync(this.tracker, { id: stepFrom(t), dueAt: stepFrom(dueAt), members: set.members });
       this.tracker = started.state;
@@ -238,7 +249,7 @@ export class DasoRunner {
       const merged = mergeStale(await model.params(), sumCopies(r.contributions), { copies: r.contributions.length, batchesToWait: r.batchesToWait });
       model.setParams(merged);
       this.counters.merges++;
-      const msg: Message = { type: 'daso-params', runId: this.init.config.runId, step: d.id, params: { dtype: 'float32', shape: [merged.length], data: merged } };
+      const msg: Message = { type: 'daso-params', runId: this.init.config.runId, generation: this.init.plan.generation, step: d.id, params: { dtype: 'float32', shape: [merged.length], data: merged } };
       for (const p of this.groupPeers()) { void this.init.send(p, msg); this.counters.bytesLocal += merged.byteLength; }
     }
   }

@@ -18,7 +18,7 @@ describe('DASO per-batch decisions', () => {
   });
 
   it('reads the plan\'s groups and lists exactly the peers a worker exchanges messages with (uneven groups)', () => {
-    const plan = { type: 'daso-plan', runId: 'r', members: ['a', 'b', 'c', 'x', 'y', 'z'], groupSizes: { dtype: 'int32', shape: [3], data: Int32Array.of(3, 2, 1) }, stepsPerEpoch: 4, wire: 'bf16' } as const;
+    const plan = { type: 'daso-plan', runId: 'r', generation: 0, members: ['a', 'b', 'c', 'x', 'y', 'z'], groupSizes: { dtype: 'int32', shape: [3], data: Int32Array.of(3, 2, 1) }, stepsPerEpoch: 4, wire: 'bf16' } as const;
     const groups = groupsOfPlan(plan);
     expect(groups.map((g) => g.members)).toEqual([['a', 'b', 'c'], ['x', 'y'], ['z']]);
     // Sets: slot 0 = {a, x, z}, slot 1 = {b, y}, slot 2 = {c}.
