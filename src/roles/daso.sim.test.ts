@@ -22,10 +22,13 @@ const device = (groupLabel: string): DeviceInfo => ({ backend: 'cpu', adapter: '
 
 beforeAll(async () => { await tf.setBackend('cpu'); await tf.ready(); });
 
-/** Closes worker `worker`'s tab (runtime and transport) once it is at batch `batch` of epoch `epoch`. */
-interface Drop { readonly worker: number; readonly epoch: number; readonly batch: number }
+/**
+ * Churn once worker `worker` is at batch `batch` of epoch `epoch`: 'drop' closes that worker's tab (runtime and
+ * transport); 'join' opens a fifth worker tab (group 'b').
+ */
+interface Churn { readonly kind: 'drop' | 'join'; readonly worker: number; readonly epoch: number; readonly batch: number }
 
-async function simulate(epochs: number, opts: { algo?: Algo; link?: LinkProfile; drop?: Drop } = {}) {
+async function simulate(epochs: number, opts: { algo?: Algo; link?: LinkProfile; churn?: Churn } = {}) {
   const ds = syntheticDataset(600, 200, 5);
   const hub = createMemoryHub({ seed: 3 });
   const coordId = peerIdFrom('swarm-daso-coordinator');
@@ -54,25 +57,33 @@ async function simulate(epochs: number, opts: { algo?: Algo; link?: LinkProfile;
   });
   const t0 = performance.now();
   for (const w of ws) await w.start();
-  const drop = opts.drop;
+  const churn = opts.churn;
   const gone = { dropped: false }; // set inside a callback, so an object: the narrowing of a `let` would not see it
+  const joined: WorkerRuntime[] = []; // filled inside a callback (see `gone`)
   // Training runs on microtasks (memory hub, cpu backend), so a timer would not fire until the end: watch the
   // worker's own progress notifications instead.
-  const target = drop === undefined ? undefined : ws[drop.worker];
+  const target = churn === undefined ? undefined : ws[churn.worker];
   const unwatch = target?.host.subscribe(() => {
     const at = target.dasoStatus();
-    if (drop === undefined || gone.dropped || at === null || at.epoch < drop.epoch || (at.epoch === drop.epoch && at.batch < drop.batch)) return;
-    gone.dropped = true;
-    target.stop();
-    void transports[drop.worker]?.close();
+    if (churn === undefined || gone.dropped || joined.length > 0 || at === null || at.epoch < churn.epoch || (at.epoch === churn.epoch && at.batch < churn.batch)) return;
+    if (churn.kind === 'drop') {
+      gone.dropped = true;
+      target.stop();
+      void transports[churn.worker]?.close();
+      return;
+    }
+    const joiner = new WorkerRuntime({ now, coordinator: coordId, room: 'sim', device: device('b'), dataset: ds, transport: hub.createTransport(peerIdFrom('w4')) });
+    joined.push(joiner);
+    void joiner.start();
   });
   const result = await done;
   unwatch?.();
   const seconds = (performance.now() - t0) / 1000;
   await coordinator.host.idle();
   const state = coordinator.host.getState();
-  const statuses = ws.map((w, i) => (gone.dropped && i === drop?.worker ? null : w.dasoStatus()));
-  for (const [i, w] of ws.entries()) { if (gone.dropped && i === drop?.worker) continue; await w.host.idle(); w.stop(); }
+  const all: WorkerRuntime[] = [...ws, ...joined];
+  const statuses = all.map((w, i) => (gone.dropped && i === churn?.worker ? null : w.dasoStatus()));
+  for (const [i, w] of all.entries()) { if (gone.dropped && i === churn?.worker) continue; await w.host.idle(); w.stop(); }
   coordinator.stop();
   return { result, state, curve: [...coordinator.curve], statuses, seconds, emulation: emulated.map((t) => t.emulationStats()) };
 }
@@ -109,13 +120,25 @@ describe('DASO swarm on the memory hub', () => {
   }, 120_000);
 
   it('a member that leaves mid-epoch: the groups re-form without it, the epoch restarts, and the run finishes', async () => {
-    const { result, state, curve, statuses } = await simulate(4, { drop: { worker: 3, epoch: 1, batch: 4 } });
+    const { result, state, curve, statuses } = await simulate(4, { churn: { kind: 'drop', worker: 3, epoch: 1, batch: 4 } });
     expect(result).toEqual({ ok: true, reason: 'finished 4 epochs' });
     expect(state.daso?.generation).toBe(1);
     expect(state.daso?.groups.map((g) => g.members)).toEqual([['w0', 'w2'], ['w1']]);
     expect(state.daso?.trace).toHaveLength(4); // the interrupted epoch is run again, not counted twice
     expect(curve.at(-1)!.accuracy).toBeGreaterThan(0.85);
     for (const s of statuses.filter((x) => x !== null)) expect(s.failure).toBeNull();
+  }, 120_000);
+
+  it('a tab that joins mid-epoch is taken into the groups at the next epoch boundary and trains to the end', async () => {
+    const { result, state, curve, statuses } = await simulate(4, { churn: { kind: 'join', worker: 0, epoch: 1, batch: 2 } });
+    expect(result).toEqual({ ok: true, reason: 'finished 4 epochs' });
+    expect(state.daso?.generation).toBe(1);
+    expect(state.daso?.groups.map((g) => g.members)).toEqual([['w0', 'w2'], ['w1', 'w3', 'w4']]);
+    expect(state.daso?.trace).toHaveLength(4);
+    expect(curve.at(-1)!.accuracy).toBeGreaterThan(0.85);
+    expect(statuses).toHaveLength(5);
+    for (const s of statuses) expect(s?.failure ?? null).toBeNull();
+    expect(statuses[4]?.epoch).toBe(3); // the joiner trained through the last epoch
   }, 120_000);
 
   it('with an emulated slow link between the groups, only global syncs cross it, and accuracy matches data-parallel', async () => {

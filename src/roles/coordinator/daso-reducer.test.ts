@@ -98,6 +98,21 @@ describe('coordinator reducer, algo daso', () => {
     expect(done.state.loss).toBe(2);
   });
 
+  it('takes a tab that joined mid-epoch into the groups at the next epoch boundary, from the reporter\'s parameters', () => {
+    const { state } = started();
+    const E = peerIdFrom('e');
+    const joined = run(state, [hello(E, { groupLabel: 'x' })]);
+    expect(sent(joined.commands, 'daso-plan')).toHaveLength(0); // nothing changes mid-epoch
+    expect(joined.state.daso?.expected).toEqual([A, C, B, D]);
+    const boundary = run(joined.state, [report(A, 0, 20, Float32Array.of(1, 2, 3)), report(C, 0, 30), report(B, 0, 40), report(D, 0, 50)]);
+    expect(boundary.state.daso).toMatchObject({ generation: 1, epoch: 1, expected: [A, C, E, B, D], reports: {} });
+    expect(boundary.state.daso?.trace).toHaveLength(2);
+    expect(sent(boundary.commands, 'daso-plan').map((p) => p.to)).toEqual([A, C, E, B, D]);
+    const types = boundary.commands.map((c) => c.type);
+    expect(types.indexOf('evaluate')).toBeLessThan(types.indexOf('send-start')); // start carries the evaluated parameters
+    expect(boundary.commands.flatMap((c) => (c.type === 'send-start' ? [[c.to, c.step, c.epoch]] : []))).toEqual([A, C, E, B, D].map((id) => [id, 5, 1]));
+  });
+
   it('fails the run when its last member leaves', () => {
     const { state } = started();
     const gone = run(state, [A, B, C, D].map((peer) => ({ type: 'peer-left', peer, reason: 'closed', now: 2 })));

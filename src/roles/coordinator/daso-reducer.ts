@@ -144,8 +144,17 @@ function completeEpoch(s: CoordinatorState, run: DasoRun, ctx: DasoContext): Das
     return { state: next, commands: [evaluate, ...progress(next, 'evaluating-final')] };
   }
   const { state: schedule, schedule: sc } = nextSchedule(run.schedule, { epoch: run.epoch, loss });
-  const next: CoordinatorState = { ...base, daso: { ...run, schedule, trace: [...run.trace, sc], epoch, reports: {}, params: null } };
   const note = log('info', `epoch ${run.epoch} loss ${loss.toFixed(4)}: epoch ${epoch} runs ${sc.phase} (gs ${sc.globalSkip}, ls ${sc.localSkip}, B ${sc.batchesToWait})`);
+  // Tabs that joined during the epoch come in now: every member holds the same parameters after the epoch's
+  // blocking sync, so the next plan starts everyone from the reporter's (the evaluate command sets them first).
+  const joiners = Object.values(s.members).filter((m) => !m.excluded && !run.expected.includes(m.id));
+  if (joiners.length > 0) {
+    const current = run.expected.flatMap((id) => [s.members[id]].filter((m): m is Member => m !== undefined));
+    const planned = planDaso(base, ctx, [...current, ...joiners], { generation: run.generation + 1, epoch, schedule, trace: [...run.trace, sc] });
+    const joined = log('info', `${joiners.map((m) => m.id).join(', ')} joined the DASO groups for epoch ${epoch} (plan ${run.generation + 1})`);
+    return { state: planned.state, commands: [note, evaluate, joined, ...planned.commands, ...progress(planned.state, 'training')] };
+  }
+  const next: CoordinatorState = { ...base, daso: { ...run, schedule, trace: [...run.trace, sc], epoch, reports: {}, params: null } };
   const schedules = run.expected.map((id) => send(id, scheduleMsg(s.config.runId, sc)));
   return { state: next, commands: [note, evaluate, ...schedules, ...progress(next, 'training')] };
 }

@@ -157,6 +157,9 @@ export class DasoRunner {
 
   /** Trains every epoch from `epoch`; resolves when the last epoch is reported or the runner is stopped. */
   async run(model: DasoModel, epoch: number, batchSize: number): Promise<void> {
+    // A runner that starts mid-run (a re-formed plan) must not take its peers' first syncs for "too early".
+    const start = epoch * this.init.plan.stepsPerEpoch;
+    if (start > 0) this.tracker = { ...this.tracker, passed: Math.max(this.tracker.passed, start - 1) };
     try {
       await this.ensureLinks();
       for (let e = epoch; e < this.init.config.epochs; e++) await this.epoch(model, e, batchSize);
