@@ -125,6 +125,16 @@ function tick(s: Side, from: number, ms: number): void {
   for (let t = 0; t <= ms; t += 250) s.link.checkProgress(from + t);
 }
 
+/** b answers a's (first) re-dial and a's end opens: a writes its `resume` (not yet delivered). */
+function answerRedial(a: Side, b: Side): [FakeConnection, FakeConnection] {
+  const [na, nb] = [a.redials[0], a.farEnds[0]];
+  if (na === undefined || nb === undefined) throw new Error('no redial');
+  b.link.answerResume(nb as unknown as DataConnection, false);
+  nb.dataChannel.readyState = 'open';
+  na.open();
+  return [na, nb];
+}
+
 const bytesOf = (ms: readonly Uint8Array[]): number[] => ms.map((m) => m[0] ?? -1);
 
 let nextId = 0;
@@ -230,11 +240,7 @@ describe('PeerJsLink', () => {
     tick(a, performance.now(), 1250);
     expect(a.redials).toHaveLength(1);
     expect(a.events.at(-1)).toMatch(/^notice link to b stalled \(no byte of \d+ B left in 1\.\d s\): re-dialling it$/);
-    const [na, nb] = [a.redials[0], a.farEnds[0]];
-    if (na === undefined || nb === undefined) throw new Error('no redial');
-    b.link.answerResume(nb as unknown as DataConnection, false);
-    nb.dataChannel.readyState = 'open';
-    na.open(); // a asks to resume, with b's token
+    const [na, nb] = answerRedial(a, b); // a asks to resume, with b's token
     na.flush();
     expect(b.events).toContain('active'); // a proven resume is a sign of life
     await settle();
@@ -266,11 +272,7 @@ describe('PeerJsLink', () => {
     const many = Array.from({ length: 20 }, (_, i) => 100 + i);
     for (const m of many) await b.link.send(new Uint8Array([m]));
     expect(a.link.resumeNow()).toBe(true);
-    const [na, nb] = [a.redials[0], a.farEnds[0]];
-    if (na === undefined || nb === undefined) throw new Error('no redial');
-    b.link.answerResume(nb as unknown as DataConnection, false);
-    nb.dataChannel.readyState = 'open';
-    na.open(); // a says: I have had nothing from you yet
+    const [na, nb] = answerRedial(a, b); // a says: I have had nothing from you yet
     cb.flush(); // ...but b's messages then arrive over the old connection
     na.flush();
     await settle();
@@ -312,11 +314,7 @@ describe('PeerJsLink', () => {
     ca.stuck = true;
     await a.link.send(new Uint8Array([1]));
     expect(a.link.resumeNow()).toBe(true);
-    const [na, nb] = [a.redials[0], a.farEnds[0]];
-    if (na === undefined || nb === undefined) throw new Error('no redial');
-    b.link.answerResume(nb as unknown as DataConnection, false);
-    nb.dataChannel.readyState = 'open';
-    na.open();
+    const [na, nb] = answerRedial(a, b);
     na.flush(); // b swaps and closes its old end...
     ca.fire('close'); // ...which a sees before b's 'resumed' arrives
     expect(a.link.isOpen).toBe(true);
@@ -335,11 +333,7 @@ describe('PeerJsLink', () => {
     const pending = a.link.send(new Uint8Array([5]));
     await settle();
     expect(a.link.resumeNow()).toBe(true);
-    const [na, nb] = [a.redials[0], a.farEnds[0]];
-    if (na === undefined || nb === undefined) throw new Error('no redial');
-    b.link.answerResume(nb as unknown as DataConnection, false);
-    nb.dataChannel.readyState = 'open';
-    na.open();
+    const [na, nb] = answerRedial(a, b);
     na.flush();
     await settle();
     nb.flush();
