@@ -4,6 +4,7 @@ import {
   ChunkSizeError,
   Reassembler,
   chunkCount,
+  chunkMessageId,
   encodeChunk,
   parseChunkHeader,
   splitMessage,
@@ -210,5 +211,13 @@ describe('Reassembler', () => {
     big.set(chunk, 8);
     const parsed = parseChunkHeader(big.subarray(8), MAX_MESSAGE);
     expect(parsed).toEqual({ ok: true, value: { messageId: 5, index: 0, count: 1, totalBytes: 10, stride: 0 } });
+  });
+});
+
+describe('chunkMessageId', () => {
+  it('reads the id of a chunk and nothing from what is not one', () => {
+    expect(chunkMessageId(encodeChunk(new Uint8Array(100), 0xfffffffe, 1, MAX_CHUNK))).toBe(0xfffffffe);
+    expect(chunkMessageId(new Uint8Array(CHUNK_HEADER_BYTES - 1))).toBeNull();
+    expect(chunkMessageId(new Uint8Array(CHUNK_HEADER_BYTES + 4))).toBeNull(); // no magic
   });
 });

@@ -114,6 +114,16 @@ export function splitMessage(message: Uint8Array, messageId: number, maxChunkByt
   return chunks;
 }
 
+/**
+ * The message id of a data chunk (header bytes 4..7) without validating the rest, or null when `chunk` does
+ * not start with a chunk header (the Reassembler then says why). Links read it to drop re-sent duplicates.
+ */
+export function chunkMessageId(chunk: Uint8Array): number | null {
+  if (chunk.byteLength < CHUNK_HEADER_BYTES) return null;
+  const view = new DataView(chunk.buffer, chunk.byteOffset, CHUNK_HEADER_BYTES);
+  return view.getUint32(0, true) === CHUNK_MAGIC ? view.getUint32(4, true) : null;
+}
+
 const fail = (kind: ChunkErrorKind, detail: string): Result<never, ChunkError> => err({ kind, detail });
 
 /**

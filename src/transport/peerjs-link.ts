@@ -22,7 +22,7 @@
 import type { DataConnection } from 'peerjs';
 import type { PeerId } from '../core/ids.ts';
 import { MAX_MESSAGE_BYTES, TransportError } from './transport.ts';
-import { CHUNK_HEADER_BYTES, CHUNK_MAGIC, Reassembler, chunkCount, encodeChunk } from '../protocol/chunk.ts';
+import { CHUNK_HEADER_BYTES, Reassembler, chunkCount, chunkMessageId, encodeChunk } from '../protocol/chunk.ts';
 import { LINK_TOKEN_BYTES, decodeControl, encodeControl, idAtOrAfter, isControlFrame, sameToken, type LinkControl } from '../protocol/link-control.ts';
 import { ActivityThrottle } from './activity.ts';
 import { ResendWindow, type Written } from './resend-window.ts';
@@ -179,7 +179,7 @@ export class PeerJsLink {
 
   /** Sends one whole message after every earlier one; resolves once its last chunk is written. */
   send(bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
-    if (this.state === 'closed') return Promise.reject(new TransportError('closed', `no open link to ${this.peer}`, this.peer));
+    if (this.state === 'closed') return Promise.reject(this.noLink());
     return new Promise<void>((resolve, reject) => {
       const entry: Outgoing = {
         id: this.nextId, bytes, writtenAt: null, signal, queuedAt: performance.now(), started: false, settled: false, resolve, reject,
@@ -625,19 +625,23 @@ export class PeerJsLink {
 
   /** True while a write must wait: the queue is full, or the channel ended and a resume is under way. */
   private mustWait(): boolean {
-    if (this.state !== 'open' || this.channel === undefined) throw new TransportError('closed', `no open link to ${this.peer}`, this.peer);
+    if (this.state !== 'open' || this.channel === undefined) throw this.noLink();
     if (this.channel.readyState !== 'open') {
       if (this.resume !== null) return true;
-      throw new TransportError('closed', `no open link to ${this.peer}`, this.peer);
+      throw this.noLink();
     }
     return this.channel.bufferedAmount > HIGH_WATER_BYTES;
   }
 
   private requireChannel(): RTCDataChannel {
     if (this.state !== 'open' || !this.channel || this.channel.readyState !== 'open') {
-      throw new TransportError('closed', `no open link to ${this.peer}`, this.peer);
+      throw this.noLink();
     }
     return this.channel;
+  }
+
+  private noLink(): TransportError {
+    return new TransportError('closed', `no open link to ${this.peer}`, this.peer);
   }
 
   /** Runs an event handler body; an unexpected exception closes the link instead of escaping. */
@@ -648,11 +652,4 @@ export class PeerJsLink {
       this.close(`internal error: ${String(e)}`);
     }
   }
-}
-
-/** The message id of a data chunk (header field 4..7), or null when the frame is no chunk (the reassembler says why). */
-function chunkMessageId(frame: Uint8Array): number | null {
-  if (frame.byteLength < CHUNK_HEADER_BYTES) return null;
-  const view = new DataView(frame.buffer, frame.byteOffset, CHUNK_HEADER_BYTES);
-  return view.getUint32(0, true) === CHUNK_MAGIC ? view.getUint32(4, true) : null;
 }

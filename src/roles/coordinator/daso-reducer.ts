@@ -149,7 +149,7 @@ function completeEpoch(s: CoordinatorState, run: DasoRun, ctx: DasoContext): Das
   // blocking sync, so the next plan starts everyone from the reporter's (the evaluate command sets them first).
   const joiners = Object.values(s.members).filter((m) => !m.excluded && !run.expected.includes(m.id));
   if (joiners.length > 0) {
-    const current = run.expected.flatMap((id) => [s.members[id]].filter((m): m is Member => m !== undefined));
+    const current = membersOf(s, run.expected);
     const planned = planDaso(base, ctx, [...current, ...joiners], { generation: run.generation + 1, epoch, schedule, trace: [...run.trace, sc] });
     const joined = log('info', `${joiners.map((m) => m.id).join(', ')} joined the DASO groups for epoch ${epoch} (plan ${run.generation + 1})`);
     return { state: planned.state, commands: [note, evaluate, joined, ...planned.commands, ...progress(planned.state, 'training')] };
@@ -175,12 +175,17 @@ function progress(s: CoordinatorState, phase: string): DasoCommand[] {
 export function dasoMemberLeft(s: CoordinatorState, ctx: DasoContext, id: PeerId, now: number): DasoOut | null {
   const run = s.daso;
   if (run === null || s.phase !== 'training' || !run.expected.includes(id)) return null;
-  const survivors = run.expected.flatMap((x) => (x === id ? [] : [s.members[x]].filter((m): m is Member => m !== undefined && !m.excluded)));
+  const survivors = membersOf(s, run.expected.filter((x) => x !== id)).filter((m) => !m.excluded);
   if (survivors.length === 0) return failDaso(s, `DASO member ${id} left and nobody is left to train`, now);
   const replanned = planDaso(s, ctx, survivors, { generation: run.generation + 1, epoch: run.epoch, schedule: run.schedule, trace: run.trace });
   const groups = replanned.state.daso?.groups.map((g) => `[${g.members.join(', ')}]`).join(', ') ?? '';
   const note = log('warn', `DASO member ${id} left: groups re-formed as ${groups} (plan ${run.generation + 1}); epoch ${run.epoch} restarts from its start`);
   return { state: replanned.state, commands: [note, ...replanned.commands] };
+}
+
+/** The members with these ids, in order (ids no longer in the room are skipped). */
+function membersOf(s: CoordinatorState, ids: readonly PeerId[]): Member[] {
+  return ids.flatMap((id) => s.members[id] ?? []);
 }
 
 function failDaso(s: CoordinatorState, why: string, now: number): DasoOut {
