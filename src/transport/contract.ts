@@ -103,7 +103,7 @@ const CASES: Record<string, Case> = {
   },
 
   'chunks a 5 MiB message and delivers it intact, counting bytes on both sides': async (fx) => {
-    const { a, b, rb } = await connectedPair(fx);
+    const { a, b, ra, rb } = await connectedPair(fx);
     const before = { a: a.stats(), b: b.stats() };
     const big = makeMessage(99, 5 * MIB);
     await a.send(b.self, big);
@@ -113,7 +113,11 @@ const CASES: Record<string, Case> = {
     const received = b.stats().bytesReceived - before.b.bytesReceived;
     const minChunks = Math.ceil(big.byteLength / (LARGEST_CHUNK_BYTES - CHUNK_HEADER_BYTES));
     check(sent >= big.byteLength + minChunks * CHUNK_HEADER_BYTES, `bytesSent ${sent} counts payload and headers`);
-    checkEqual(received, sent, 'bytesReceived on b vs bytesSent on a');
+    // A link resumed mid-message (a stalled channel on a loaded machine; PeerJS only, announced by a notice)
+    // loses the chunks that had left the old connection but not arrived, and re-sends the message: then every
+    // received byte was sent, but not every sent byte arrived.
+    if (ra.count('notice', b.self) + rb.count('notice', a.self) === 0) checkEqual(received, sent, 'bytesReceived on b vs bytesSent on a');
+    else check(received <= sent && received >= big.byteLength, `after a resume: bytesReceived ${received} within [${big.byteLength}, bytesSent ${sent}]`);
     checkEqual(a.stats().messagesSent - before.a.messagesSent, 1, 'messagesSent');
     checkEqual(b.stats().messagesReceived - before.b.messagesReceived, 1, 'messagesReceived');
   },

@@ -71,6 +71,7 @@ interface Side {
   /** Connections this side dialled to resume its link (the far ends are in `farEnds`). */
   readonly redials: FakeConnection[];
   readonly farEnds: FakeConnection[];
+  readonly counters: LinkCounters;
 }
 
 function side(peer: string, conn: FakeConnection, outgoing: boolean): Side {
@@ -95,7 +96,7 @@ function side(peer: string, conn: FakeConnection, outgoing: boolean): Side {
     closed: (_l, reason) => { events.push(`closed ${reason}`); },
   };
   const link = new PeerJsLink(peerIdFrom(peer), conn as unknown as DataConnection, outgoing, owner, 1024);
-  return { link, events, messages, redials, farEnds };
+  return { link, events, messages, redials, farEnds, counters };
 }
 
 function setup(): { conn: FakeConnection; link: PeerJsLink; events: string[]; messages: Uint8Array[] } {
@@ -262,6 +263,11 @@ describe('PeerJsLink', () => {
     expect(bytesOf(b.messages)).toEqual([0, 1, 2, 3]);
     expect(bytesOf(a.messages)).toEqual([100, 101, 102]);
     expect([...a.events, ...b.events].filter((e) => e.startsWith('closed') || e.startsWith('violation'))).toEqual([]);
+    // The chunks of 1 and 2 left in the stuck channel's buffer never left a: they are not counted as sent, so
+    // a's bytes sent are b's bytes received (0, then 1 and 2 once, over the new connection, then 3).
+    expect(a.counters.bytesSent).toBeGreaterThan(0);
+    expect(a.counters.bytesSent).toBe(b.counters.bytesReceived);
+    expect(b.counters.bytesSent).toBe(a.counters.bytesReceived);
   });
 
   it('delivers messages that arrived over both connections once', async () => {

@@ -485,6 +485,8 @@ export class PeerJsLink {
       return;
     }
     const old = this.conn;
+    // Bytes still in the old channel's buffer never left this side: they are not traffic (they are re-sent).
+    this.owner.counters.bytesSent -= Math.min(this.owner.counters.bytesSent, old.dataChannel.bufferedAmount);
     old.removeAllListeners();
     try {
       old.close();
