@@ -112,6 +112,18 @@ const FIXTURES: { readonly [K in MessageType]: MessageOf<K> } = {
   'shard-reply': { type: 'shard-reply', runId: 'run-1', seq: 77, values: f64([2], Float64Array.of(0.75, 2)), vector: f32([2], Float32Array.of(0.5, -1)), heldFloats: 2_048_000, error: '' },
   'curvature-request': { type: 'curvature-request', runId: 'run-1', seq: 9, kind: 'hvp', seed: 123, rows: 128, vector: f32([3], Float32Array.of(0.6, 0, -0.8)) },
   'curvature-reply': { type: 'curvature-reply', runId: 'run-1', seq: 9, count: 128, vector: f32([3], Float32Array.of(1, 2, 3)), factors: [f64([3], Float64Array.of(4, 2, 5))], error: '' },
+  'admm-round': {
+    type: 'admm-round', runId: 'run-1', round: 3, step: 24, steps: 8, batchSize: 32, rho: 0.2, newtonRate: 0.01, clip: 1, restart: false,
+    anchor: [f32([2, 2], Float32Array.of(0.5, -0.25, 1e-6, 0)), f32([2], Float32Array.of(-0.125, 2))],
+  },
+  'admm-update': {
+    type: 'admm-update', runId: 'run-1', round: 3, count: 256, lossSum: 117.75,
+    params: [f32([2, 2], Float32Array.of(0.5, -0.5, 1e-6, 0.25)), f32([2], Float32Array.of(-0.125, 1.875))],
+  },
+  'admm-curvature': {
+    type: 'admm-curvature', runId: 'run-1', snapshotStep: 100, eigvals: f64([2], Float64Array.of(3.25, 41.23456)),
+    eigvecs: f32([2, 3], Float32Array.of(0.6, 0, -0.8, 0, 1, 0)),
+  },
 };
 const ALL: readonly Message[] = Object.values(FIXTURES);
 
@@ -170,8 +182,8 @@ describe('encodeMessage / decodeMessage round trip', () => {
 describe('golden bytes', () => {
   it('writes the header byte by byte as docs/PROTOCOL.md says', () => {
     const bytes = encodeMessage(FIXTURES.heartbeat);
-    // magic 'SWRM' | version 2 | type 4 (heartbeat) | flags 0 | metadata length 62 (u32 LE) | 0 sections | reserved 0
-    expect(hex(bytes.subarray(0, HEADER_BYTES))).toMatchInlineSnapshot(`"53 57 52 4d 07 04 00 00 3e 00 00 00 00 00 00 00"`);
+    // magic 'SWRM' | version 8 | type 4 (heartbeat) | flags 0 | metadata length 62 (u32 LE) | 0 sections | reserved 0
+    expect(hex(bytes.subarray(0, HEADER_BYTES))).toMatchInlineSnapshot(`"53 57 52 4d 08 04 00 00 3e 00 00 00 00 00 00 00"`);
     const meta = '{"message":{"type":"heartbeat","sentAt":1234.5},"sections":[]}';
     expect(new TextDecoder().decode(bytes.subarray(HEADER_BYTES, HEADER_BYTES + 62))).toBe(meta);
     expect(Array.from(bytes.subarray(HEADER_BYTES + 62))).toEqual([0, 0]); // zero padding to 80
@@ -183,7 +195,7 @@ describe('golden bytes', () => {
     // to offset 184; then the float32 section [1, -2] little-endian: 00 00 80 3f, 00 00 00 c0
     const m: Message = { type: 'update', runId: 'r', step: 1, epoch: 0, nextBatchSize: 2, grads: [f32([2], Float32Array.of(1, -2))] };
     expect(hexRows(encodeMessage(m))).toMatchInlineSnapshot(`
-      "53 57 52 4d 07 08 00 00 a5 00 00 00 01 00 00 00
+      "53 57 52 4d 08 08 00 00 a5 00 00 00 01 00 00 00
       7b 22 6d 65 73 73 61 67 65 22 3a 7b 22 74 79 70
       65 22 3a 22 75 70 64 61 74 65 22 2c 22 72 75 6e
       49 64 22 3a 22 72 22 2c 22 73 74 65 70 22 3a 31

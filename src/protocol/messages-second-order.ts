@@ -16,7 +16,7 @@ import type { WireTensor } from './wire-tensor.ts';
 /** The operations a shard owner carries out (core/optim/shard-owner.ts), plus K-FAC's per-layer ones. */
 export type ShardOpName =
   | 'draw-start' | 'append-row' | 'set-hvp' | 'project' | 'subtract' | 'form-ritz' | 'scale-ritz' | 'install' | 'clear-basis'
-  | 'step-project' | 'step-base' | 'step-finish' | 'extrapolate' | 'anchor'
+  | 'step-project' | 'step-base' | 'step-finish' | 'extrapolate' | 'anchor' | 'eigvecs'
   | 'kfac-install' | 'kfac-precondition';
 
 /** FOSI's base optimizer on the wire (core/optim/fosi.ts BaseOptimizer kinds). */
@@ -107,4 +107,54 @@ export interface CurvatureReplyMsg {
   readonly vector: WireTensor;
   readonly factors: readonly WireTensor[];
   readonly error: string;
+}
+
+/**
+ * DHO2 with consensus ADMM (variant 'admm', protocol 8; ALGORITHMS.md §2.4, "textbook consensus ADMM", our
+ * labelled variant). Coordinator → worker: round `round` of K = `steps` local FOSI steps on the augmented
+ * gradient ∇f_i(x) + ρ(x − v), with v = `anchor` = z − u_i (the coordinator holds every scaled dual u_i).
+ * `step`: swarm steps before this round (FOSI's step counter). `batchSize`: this tab's rows per local step.
+ * FOSI's settings travel here (not in `shard-plan`, which only shard owners get): the base optimizer is the run's
+ * (config.optimizer at config.learningRate), `newtonRate` α and `clip` c as the coordinator's options.
+ */
+export interface AdmmRoundMsg {
+  readonly type: 'admm-round';
+  readonly runId: string;
+  readonly round: number;
+  readonly step: number;
+  readonly steps: number;
+  readonly batchSize: number;
+  readonly rho: number;
+  readonly newtonRate: number;
+  readonly clip: number;
+  /**
+   * true: this tab is new to the consensus (u_i = 0): it starts from the parameters of its `start`, which are z,
+   * and `anchor` is empty. false: it goes on from its own x_i with `anchor` = z − u_i.
+   */
+  readonly restart: boolean;
+  /** float32, one tensor per model parameter, in model order; [] when `restart`. */
+  readonly anchor: readonly WireTensor[];
+}
+
+/** Worker → coordinator: x_i after round `round` (float32 per parameter), the rows used and their loss sum. */
+export interface AdmmUpdateMsg {
+  readonly type: 'admm-update';
+  readonly runId: string;
+  readonly round: number;
+  readonly count: number;
+  readonly lossSum: number;
+  readonly params: readonly WireTensor[];
+}
+
+/**
+ * Coordinator → worker: the eigen-information of the curvature job at swarm step `snapshotStep`, gathered
+ * from the shard owners for the local FOSI steps: `eigvals` float64 [k] (ascending) and `eigvecs` float32
+ * [k, n] (the Ritz vectors' rows). A worker installs it at its next local step.
+ */
+export interface AdmmCurvatureMsg {
+  readonly type: 'admm-curvature';
+  readonly runId: string;
+  readonly snapshotStep: number;
+  readonly eigvals: WireTensor;
+  readonly eigvecs: WireTensor;
 }

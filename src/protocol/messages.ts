@@ -8,7 +8,7 @@
 import type { WireTensor } from './wire-tensor.ts';
 import type { AggregationRule } from '../core/math/robust-aggregate.ts';
 import type { DasoEpochMsg, DasoGlobalMsg, DasoGradsMsg, DasoParamsMsg, DasoPlanMsg, DasoScheduleMsg } from './messages-daso.ts';
-import type { CurvatureReplyMsg, CurvatureRequestMsg, ShardOpMsg, ShardPlanMsg, ShardReplyMsg } from './messages-second-order.ts';
+import type { AdmmCurvatureMsg, AdmmRoundMsg, AdmmUpdateMsg, CurvatureReplyMsg, CurvatureRequestMsg, ShardOpMsg, ShardPlanMsg, ShardReplyMsg } from './messages-second-order.ts';
 
 export type Role = 'coordinator' | 'worker';
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
@@ -362,13 +362,16 @@ export type Message =
   | ShardOpMsg
   | ShardReplyMsg
   | CurvatureRequestMsg
-  | CurvatureReplyMsg;
+  | CurvatureReplyMsg
+  | AdmmRoundMsg
+  | AdmmUpdateMsg
+  | AdmmCurvatureMsg;
 
 export type {
   DasoEpochMsg, DasoGlobalMsg, DasoGradsMsg, DasoParamsMsg, DasoPhaseName, DasoPlanMsg, DasoScheduleMsg, DasoWire,
 } from './messages-daso.ts';
 export type {
-  BaseKind, CurvatureKind, CurvatureReplyMsg, CurvatureRequestMsg, ShardOpMsg, ShardOpName, ShardPlanMsg, ShardReplyMsg,
+  AdmmCurvatureMsg, AdmmRoundMsg, AdmmUpdateMsg, BaseKind, CurvatureKind, CurvatureReplyMsg, CurvatureRequestMsg, ShardOpMsg, ShardOpName, ShardPlanMsg, ShardReplyMsg,
 } from './messages-second-order.ts';
 
 /** Columns of `client-report.clients` (see ClientReportMsg). */

@@ -38,6 +38,9 @@ describe('TYPE_CODES', () => {
       'curvature-request': 31,
       'curvature-reply': 32,
       succession: 33,
+      'admm-round': 34,
+      'admm-update': 35,
+      'admm-curvature': 36,
     });
     expect(Object.isFrozen(TYPE_CODES)).toBe(true);
   });
@@ -53,7 +56,7 @@ describe('TYPE_CODES', () => {
       expect(messageTypeOf(typeCodeOf(type))).toBe(type);
     }
     expect(messageTypeOf(0)).toBeUndefined();
-    expect(messageTypeOf(34)).toBeUndefined();
+    expect(messageTypeOf(37)).toBeUndefined();
     expect(messageTypeOf(1.5)).toBeUndefined();
   });
 

@@ -46,6 +46,9 @@ export const TYPE_CODES = Object.freeze({
   'curvature-request': 31,
   'curvature-reply': 32,
   succession: 33,
+  'admm-round': 34,
+  'admm-update': 35,
+  'admm-curvature': 36,
 } as const satisfies Record<MessageType, number>);
 
 /** A wire code that names a message type in this protocol version. */

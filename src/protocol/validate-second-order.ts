@@ -18,7 +18,7 @@ export const MAX_REPLY_ERROR_CHARS = 200;
 
 const OPS: Readonly<Record<M.ShardOpName, true>> = {
   'draw-start': true, 'append-row': true, 'set-hvp': true, project: true, subtract: true, 'form-ritz': true, 'scale-ritz': true,
-  install: true, 'clear-basis': true, 'step-project': true, 'step-base': true, 'step-finish': true, extrapolate: true, anchor: true,
+  install: true, 'clear-basis': true, 'step-project': true, 'step-base': true, 'step-finish': true, extrapolate: true, anchor: true, eigvecs: true,
   'kfac-install': true, 'kfac-precondition': true,
 };
 const BASES: Readonly<Record<M.BaseKind, true>> = { sgd: true, 'heavy-ball': true, adam: true };
@@ -78,5 +78,37 @@ export function parseCurvatureReply(f: Fields, maxRows: number): M.CurvatureRepl
     type: 'curvature-reply', runId: f.id('runId'), seq: f.count('seq'), count: f.int('count', 0, maxRows),
     vector: vectorOrMatrix(f, 'vector', 'float32'), factors, error: f.str('error', MAX_REPLY_ERROR_CHARS),
   };
+  return m;
+}
+
+/** Largest ρ accepted: far above what residual balancing reaches from ρ₀ ≤ 100 in a run. */
+export const MAX_ADMM_RHO = 1e6;
+/** Most local steps in one ADMM round. */
+export const MAX_ADMM_STEPS = 10_000;
+
+export function parseAdmmRound(f: Fields, maxBatch: number): M.AdmmRoundMsg {
+  const m: M.AdmmRoundMsg = {
+    type: 'admm-round', runId: f.id('runId'), round: f.count('round'), step: f.count('step'), steps: f.int('steps', 1, MAX_ADMM_STEPS),
+    batchSize: f.int('batchSize', 0, maxBatch), rho: f.num('rho', 0, MAX_ADMM_RHO), newtonRate: f.num('newtonRate', 0, 10), clip: f.num('clip', 1, 1e6),
+    restart: f.bool('restart'), anchor: f.tensors('anchor', 'float32'),
+  };
+  f.require('anchor', m.restart === (m.anchor.length === 0), 'empty exactly when restart', m.anchor.length);
+  return m;
+}
+
+export function parseAdmmUpdate(f: Fields, maxCount: number): M.AdmmUpdateMsg {
+  const m: M.AdmmUpdateMsg = {
+    type: 'admm-update', runId: f.id('runId'), round: f.count('round'), count: f.int('count', 1, maxCount),
+    lossSum: f.num('lossSum', 0, Number.MAX_VALUE), params: f.tensors('params', 'float32'),
+  };
+  return m;
+}
+
+export function parseAdmmCurvature(f: Fields): M.AdmmCurvatureMsg {
+  const m: M.AdmmCurvatureMsg = {
+    type: 'admm-curvature', runId: f.id('runId'), snapshotStep: f.count('snapshotStep'),
+    eigvals: f.shaped('eigvals', 'float64', [MAX_DIM]), eigvecs: f.tensor('eigvecs', 'float32'),
+  };
+  f.require('eigvecs', m.eigvecs.shape.length === 2 && m.eigvecs.shape[0] === m.eigvals.data.length, `float32 [${m.eigvals.data.length}, n]`, m.eigvecs.shape.join('x'));
   return m;
 }

@@ -22,7 +22,7 @@ import {
   parseLayerStats, parseMaskedStats, parseMaskKey, parseMaskReveal, parsePersonalize, parseUnmaskRequest,
 } from './validate-federated.ts';
 import type { WireTensor } from './wire-tensor.ts';
-import { parseCurvatureReply, parseCurvatureRequest, parseShardOp, parseShardPlan, parseShardReply } from './validate-second-order.ts';
+import { parseAdmmCurvature, parseAdmmRound, parseAdmmUpdate, parseCurvatureReply, parseCurvatureRequest, parseShardOp, parseShardPlan, parseShardReply } from './validate-second-order.ts';
 import { parseDasoEpoch, parseDasoGlobal, parseDasoGrads, parseDasoParams, parseDasoPlan, parseDasoSchedule, parseGroupHints } from './validate-daso.ts';
 
 export { MAX_SHORT_STRING_CHARS } from './validate-fields.ts';
@@ -204,6 +204,10 @@ const PARSERS: { readonly [K in M.MessageType]: (f: Fields) => M.MessageOf<K> } 
   'shard-reply': parseShardReply,
   'curvature-request': (f) => parseCurvatureRequest(f, MAX_GLOBAL_BATCH),
   'curvature-reply': (f) => parseCurvatureReply(f, MAX_GLOBAL_BATCH),
+  'admm-round': (f) => parseAdmmRound(f, MAX_GLOBAL_BATCH),
+  // K local steps of at most the global batch each.
+  'admm-update': (f) => parseAdmmUpdate(f, MAX_DIM),
+  'admm-curvature': parseAdmmCurvature,
 };
 
 /**
