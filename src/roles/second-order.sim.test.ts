@@ -71,9 +71,10 @@ async function simulate(o: SimOptions) {
   const state = coordinator.host.getState();
   const status = coordinator.secondOrderStatus();
   const logs = coordinator.host.logs.map((l) => l.text);
+  const workerFloats = ws.map((w) => w.curvatureFloats());
   for (const w of ws) { await w.host.idle(); w.stop(); }
   coordinator.stop();
-  return { result, state, status, logs };
+  return { result, state, status, logs, workerFloats };
 }
 
 describe('second-order swarms on the memory hub', () => {
@@ -104,6 +105,29 @@ describe('second-order swarms on the memory hub', () => {
     for (const x of perCoordinate) expect(x).toBeGreaterThan(m);
     for (const x of perCoordinate) expect(x).toBeLessThan(m + 3 * 3 + 8);
     expect(Math.max(...perCoordinate) / Math.min(...perCoordinate)).toBeLessThan(1.01);
+  }, 120_000);
+
+  it('DHO2 consensus ADMM trains in rounds of local FOSI steps, with sharded curvature gathered to every worker', async () => {
+    // 10 steps an epoch, 2 epochs; K = 4: rounds of 4, 4, 2 per epoch (never across an epoch boundary).
+    const { result, state, status, logs, workerFloats } = await simulate({ algo: 'dho2', dho2: { variant: 'admm', admmLocalSteps: 4, admmRho: 0.1 } });
+    expect(result.ok).toBe(true);
+    expect(state.step).toBe(20);
+    expect(state.admm?.round).toBe(6);
+    expect(state.testAccuracy).toBeGreaterThan(0.85);
+    // Both workers' duals are held by the coordinator; z is the model the coordinator evaluated.
+    expect(Object.keys(state.admm?.duals ?? {}).sort()).toEqual(['w0', 'w1']);
+    if (status?.algo !== 'dho2') throw new Error('no DHO2 status');
+    // Curvature at steps 4, 10 and 16 (W = 4, T = 6, taken at the first round boundary at or after each).
+    expect(status.status.installs).toBe(3);
+    expect(logs.filter((l) => l.includes('installed')).length).toBe(3);
+    const admm = status.status.admm;
+    if (admm === null) throw new Error('no ADMM residuals');
+    expect(admm.round).toBe(5);
+    expect(Number.isFinite(admm.primal) && admm.primal > 0).toBe(true);
+    expect(Number.isFinite(admm.dual) && admm.dual > 0).toBe(true);
+    expect(admm.rho).toBeGreaterThan(0);
+    // Each worker holds its gathered eigenvectors (k = 3 rows of n) besides its shard.
+    for (const f of workerFloats) expect(f).toBeGreaterThanOrEqual(3 * 101_770);
   }, 120_000);
 
   it('K-FAC trains with each layer preconditioned on its own device', async () => {

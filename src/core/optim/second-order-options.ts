@@ -7,9 +7,12 @@
 /**
  * 'sync': every device pauses at a refresh step while the swarm runs the sharded Lanczos (FOSI's schedule);
  * 'parallel': `curvatureTabs` devices run it on a parameter snapshot while the others keep training, and the
- * result is switched in at a step boundary if it is at most `refreshEvery` steps stale (§2.5).
+ * result is switched in at a step boundary if it is at most `refreshEvery` steps stale (§2.5);
+ * 'admm': consensus ADMM (our labelled variant of §2.4): each device takes `admmLocalSteps` local FOSI steps on
+ * its own data with the augmented term ρ(x − z + u), the coordinator forms z = mean(x_i + u_i) and updates the
+ * duals, with residual balancing of ρ; curvature is computed at round boundaries, at the devices' own x_i.
  */
-export type Dho2Variant = 'sync' | 'parallel';
+export type Dho2Variant = 'sync' | 'parallel' | 'admm';
 
 export interface Dho2Options {
   readonly variant: Dho2Variant;
@@ -31,6 +34,10 @@ export interface Dho2Options {
   readonly curvatureBatch: number;
   /** 'parallel': how many devices compute curvature (at least one device keeps training). */
   readonly curvatureTabs: number;
+  /** 'admm': K, the local steps per consensus round. */
+  readonly admmLocalSteps: number;
+  /** 'admm': ρ₀, the starting penalty (residual balancing adapts it: μ = 10, τ = 2). */
+  readonly admmRho: number;
 }
 
 export interface KfacOptions {
@@ -45,6 +52,9 @@ export interface KfacOptions {
 export const DHO2_DEFAULTS: Dho2Options = {
   variant: 'sync', extrapolate: false, extrapolationSigma: 5e-9, k: 10, order: 0, refreshEvery: 100, warmup: 50,
   newtonRate: 0.01, clip: 0, curvatureBatch: 512, curvatureTabs: 1,
+  // K = 8: a round then moves 2n floats per device where synchronous steps move 16n. ρ₀ = 0.1: FedProx's
+  // usual proximal range for small networks (0.01-1); residual balancing corrects it either way.
+  admmLocalSteps: 8, admmRho: 0.1,
 };
 
 export const KFAC_DEFAULTS: KfacOptions = { every: 20, damping: 1e-3, statsBatch: 512 };

@@ -57,6 +57,16 @@ export interface Dho2Status {
   readonly installs: number;
   readonly dropped: number;
   readonly lastJobSeconds: number;
+  /** Variant 'admm': the last closed consensus round's residuals and penalty; null otherwise or before one. */
+  readonly admm: AdmmStatus | null;
+}
+
+/** Consensus ADMM after round `round`: primal ‖(x_i − z)_i‖, dual ρ√N‖z − z_prev‖, and ρ for the next round. */
+export interface AdmmStatus {
+  readonly round: number;
+  readonly primal: number;
+  readonly dual: number;
+  readonly rho: number;
 }
 
 interface Layout {
@@ -108,7 +118,7 @@ export class Dho2Conductor {
       variant: this.options.variant, extrapolate: this.options.extrapolate,
       shards: l === null ? [] : l.owners.map((peer, p) => ({ peer, size: l.sizes[p] ?? 0, heldFloats: this.held.now(peer), peakFloats: this.held.peak(peer) })),
       job: j === null || j.outcome !== null ? null : { snapshotStep: j.snapshotStep, iteration: j.ops.hvpCount, order: j.order, workers: j.workers },
-      eigvals: Array.from(this.eigvals), eigenStep: this.eigenStep, installs: this.installs, dropped: this.dropped, lastJobSeconds: this.lastJobSeconds,
+      eigvals: Array.from(this.eigvals), eigenStep: this.eigenStep, installs: this.installs, dropped: this.dropped, lastJobSeconds: this.lastJobSeconds, admm: null,
     };
   }
 
@@ -121,6 +131,40 @@ export class Dho2Conductor {
     this.count += 1;
     for (let i = 0; i < delta.length; i++) delta[i] = -(delta[i] ?? 0);
     return unflatten(delta, mean.map((g) => g.length));
+  }
+
+  /**
+   * Consensus ADMM (variant 'admm'): a blocking curvature job at a round boundary, with every member's HVP at
+   * its own x_i (the replicas hold x_i between rounds), installed on the owners; then the owners' V_p rows are
+   * gathered into full rows for the members' local FOSI steps. Null when the job failed (logged; the members
+   * keep their last eigen-information). Never throws.
+   */
+  async curvatureForAdmm(step: number): Promise<{ readonly eigvals: Float64Array; readonly eigvecs: Float32Array } | null> {
+    try {
+      this.count = step;
+      const layout = this.ensureLayout();
+      const job = this.startJob(step, layout, this.host.members().map((m) => m.id));
+      await this.runJob(job, layout);
+      const installs = this.installs;
+      await this.installFinished(layout);
+      if (this.installs === installs) return null;
+      const r = this.eigvals.length;
+      const parts = await Promise.all(layout.owners.map((o, p) => this.host.links.shard(o, 'eigvecs', { vector: r * (layout.sizes[p] ?? 0) })));
+      const n = layout.sizes.reduce((a, b) => a + b, 0);
+      const eigvecs = new Float32Array(r * n);
+      let offset = 0;
+      layout.sizes.forEach((size, p) => {
+        const v = parts[p]?.vector ?? new Float32Array(0);
+        for (let j = 0; j < r; j++) eigvecs.set(v.subarray(j * size, (j + 1) * size), j * n + offset);
+        offset += size;
+      });
+      return { eigvals: this.eigvals.slice(), eigvecs };
+    } catch (e) {
+      if (e instanceof BadPeerResultError) this.host.evict(e.peer, `bad curvature result: ${e.message}`);
+      this.layout = null;
+      this.host.log('warn', `ADMM curvature of step ${step} failed: ${e instanceof Error ? e.message : String(e)}`);
+      return null;
+    }
   }
 
   /** After a failed step: re-plan before the next one (owners may be mid-step). */

@@ -16,6 +16,7 @@ import { HEARTBEAT_INTERVAL_MS, PEER_TIMEOUT_MS, log, send, type CommonCommand }
 import { isFederated, singleAssign } from '../federated-plan.ts';
 import { FAILOVER_ALGOS } from '../failover.ts';
 import { maybeFinish } from './client-reports.ts';
+import { acceptAdmmUpdate, admmWithout, advanceAdmm, startAdmm, type AdmmCommand, type AdmmContext, type AdmmOptions, type AdmmVerdict } from './admm-reducer.ts';
 import { acceptDasoEpoch, DASO_DEFAULT_OPTIONS, dasoMemberLeft, startDaso, type DasoContext, type DasoOptions, type DasoVerdict } from './daso-reducer.ts';
 import { advanceFederated, onFederatedMessage, startFederated, type FederatedContext, type FederatedVerdict } from './federated.ts';
 import type { CoordinatorState, Member, PendingStep } from './state.ts';
@@ -64,7 +65,8 @@ export type CoordinatorCommand =
   | { readonly type: 'evaluate'; readonly step: number; readonly params?: readonly Float32Array[] }
   /** Step-based runs, at each epoch's end (after its update): save the coordinator replica as a checkpoint. */
   | { readonly type: 'checkpoint'; readonly step: number; readonly epoch: number }
-  | { readonly type: 'finished'; readonly ok: boolean; readonly reason: string };
+  | { readonly type: 'finished'; readonly ok: boolean; readonly reason: string }
+  | Extract<AdmmCommand, { type: 'admm-curvature' }>;
 
 export interface CoordinatorContext {
   readonly self: PeerId;
@@ -79,6 +81,8 @@ export interface CoordinatorContext {
   readonly initialParams?: readonly Float32Array[];
   /** DASO's schedule and wire options (algo 'daso'); default DASO_DEFAULT_OPTIONS. */
   readonly daso?: DasoOptions;
+  /** DHO2's consensus-ADMM variant: set only when algo 'dho2' runs with variant 'admm'. */
+  readonly admm?: AdmmOptions;
 }
 
 /** MNIST and Fashion-MNIST: 28×28 pixels, 10 classes. */
@@ -98,7 +102,7 @@ export function initialCoordinatorState(config: RunConfig, minPeers: number, aut
   const stepsPerEpoch = Math.max(1, Math.ceil(trainCount / config.globalBatch));
   return {
     phase: 'recruiting', config, minPeers, autostart, members: {}, slots: [], stepsPerEpoch,
-    step: resumeStep, epoch: Math.floor(resumeStep / stepsPerEpoch), pending: null, analytic: null, clients: [], clientReports: {}, fedavg: null, masking: null, daso: null,
+    step: resumeStep, epoch: Math.floor(resumeStep / stepsPerEpoch), pending: null, analytic: null, clients: [], clientReports: {}, fedavg: null, admm: null, masking: null, daso: null,
     sittingOut: [], awaitingReports: [], finalEvaluated: false, loss: Number.NaN, testAccuracy: Number.NaN,
     startedAt: null, endedAt: null, failure: null, succession: [],
   };
@@ -116,6 +120,10 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
 
   const eligible = (s: CoordinatorState): Member[] => Object.values(s.members).filter((m) => !m.excluded);
   const active = (s: CoordinatorState): Member[] => eligible(s).filter((m) => m.active);
+
+  const admmCtx = (o: AdmmOptions): AdmmContext => ({ paramSizes: ctx.paramSizes, options: o, shares });
+  /** The ADMM options when this run is DHO2 consensus ADMM, else null. */
+  const admmOf = (s: CoordinatorState): AdmmOptions | null => (s.config.algo === 'dho2' && ctx.admm !== undefined ? ctx.admm : null);
 
   function shares(s: CoordinatorState, all: readonly PeerId[]): Record<string, number> {
     const busy = all.filter((id) => s.sittingOut.includes(id));
@@ -184,12 +192,18 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     ids.forEach((id, i) => { const m = members[id]; if (m) members[id] = { ...m, slot: i, active: true }; });
     // A resumed run starts at its checkpoint's step (initialCoordinatorState), a new one at 0.
     const next: CoordinatorState = { ...s, phase: 'training', members, slots, startedAt: now };
+    const admm = admmOf(next);
     const share = shares(next, ids);
     const from = next.step === 0 ? '' : `, resuming at step ${next.step} (epoch ${next.epoch})`;
     const commands: CoordinatorCommand[] = [log('info', `training starts with ${ids.length} workers, ${next.stepsPerEpoch} steps per epoch${from}`)];
     for (const id of ids) {
       commands.push(send(id, assignMsg(next, members[id]?.slot ?? 0)));
-      commands.push({ type: 'send-start', to: id, step: next.step, epoch: next.epoch, batchSize: share[id] ?? 0 });
+      // ADMM: `start` only builds the replica (batch 0: no synchronous step); the rounds carry the work.
+      commands.push({ type: 'send-start', to: id, step: next.step, epoch: next.epoch, batchSize: admm === null ? share[id] ?? 0 : 0 });
+    }
+    if (admm !== null) {
+      const out = startAdmm(next, admmCtx(admm));
+      return done(out.state, [...commands, ...out.commands]);
     }
     const expected = ids.filter((id) => (share[id] ?? 0) > 0);
     return done({ ...next, pending: { step: next.step, expected, received: {} } }, commands);
@@ -204,6 +218,7 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     if (!m || slot < 0) return done(s, commands);
     const next = { ...s, members: { ...s.members, [id]: { ...m, slot } } };
     const out: CoordinatorCommand[] = [...commands, send(id, assignMsg(next, slot))];
+    if (s.admm !== null) return done(next, out); // becomes active when the current ADMM round closes (admm-reducer.ts)
     if (s.pending === null) {
       // Nobody is training: restart the step loop with this worker alone.
       const share = shares(next, [id]);
@@ -232,7 +247,7 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     return maybeComplete({ ...s, pending: { ...p, received } }, now);
   }
 
-  function onFederated(s: CoordinatorState, from: PeerId, verdict: FederatedVerdict | DasoVerdict, now: number): Out {
+  function onFederated(s: CoordinatorState, from: PeerId, verdict: FederatedVerdict | DasoVerdict | AdmmVerdict, now: number): Out {
     switch (verdict.kind) {
       case 'ok': return done(verdict.out.state, verdict.out.commands);
       case 'ignore': return done(s, [log('warn', verdict.reason)]);
@@ -245,6 +260,11 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     if (isAnalytic(s)) {
       if (s.phase !== 'training' && s.phase !== 'evaluating-final') return done(s);
       const out = advanceFederated(s, fed(s), now);
+      return done(out.state, out.commands);
+    }
+    const admm = admmOf(s);
+    if (admm !== null && s.admm !== null) {
+      const out = advanceAdmm(s, admmCtx(admm));
       return done(out.state, out.commands);
     }
     const p = s.pending;
@@ -302,7 +322,8 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     const sittingOut = s.sittingOut.filter((x) => x !== id);
     const daso = dasoMemberLeft({ ...s, members }, dasoCtx, id, now);
     if (daso !== null) return done(daso.state, [...extra, log('warn', `${id} left: ${why}`), ...daso.commands]);
-    const out = maybeComplete({ ...s, members, pending, analytic, fedavg, awaitingReports, sittingOut }, now);
+    const admm = admmWithout(s.admm, id); // its x_i and dual are dropped: the round closes without it
+    const out = maybeComplete({ ...s, members, pending, analytic, fedavg, admm, awaitingReports, sittingOut }, now);
     return done(out.state, [...extra, log('warn', `${id} left: ${why}`), ...out.commands]);
   }
 
@@ -358,6 +379,11 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     if (msg.type === 'hello') return onHello(seen, from, msg, now);
     if (!m) return done(s, [send(from, { type: 'error', code: 'not-joined', detail: 'send hello first' }), { type: 'disconnect', peer: from, reason: `${msg.type} before hello` }]);
     if (msg.type === 'daso-epoch') return onFederated(seen, from, acceptDasoEpoch(seen, dasoCtx, from, msg), now);
+    if (msg.type === 'admm-update') {
+      const admm = admmOf(seen);
+      if (admm === null) return evict(seen, from, `'admm-update' in a run that is not DHO2 consensus ADMM`, now);
+      return onFederated(seen, from, acceptAdmmUpdate(seen, admmCtx(admm), from, msg), now);
+    }
     const federated = onFederatedMessage(seen, fed(seen), from, msg, now);
     if (federated !== null) return onFederated(seen, from, federated, now);
     switch (msg.type) {
@@ -370,7 +396,7 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
       case 'welcome': case 'incompatible': case 'assign': case 'start': case 'update': case 'progress': case 'succession': case 'done': case 'layer-request':
       case 'unmask-request': case 'personalize': case 'fedavg-round':
       case 'daso-plan': case 'daso-schedule': case 'daso-grads': case 'daso-global': case 'daso-params':
-      case 'shard-plan': case 'shard-op': case 'curvature-request':
+      case 'shard-plan': case 'shard-op': case 'curvature-request': case 'admm-round': case 'admm-curvature':
         return evict(seen, from, `a worker may not send '${msg.type}'`, now);
       case 'shard-reply': case 'curvature-reply':
         return done(seen, [log('warn', `ignored a ${msg.type} from ${from} that nothing waited for`)]); // awaited ones are intercepted (rpc.ts)

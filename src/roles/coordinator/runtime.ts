@@ -17,7 +17,8 @@ import { createCoordinatorReducer, initialCoordinatorState, type CoordinatorComm
 import type { CoordinatorState } from './state.ts';
 import type { DasoOptions } from './daso-reducer.ts';
 import { PeerRpc } from '../rpc.ts';
-import { DHO2_DEFAULTS, KFAC_DEFAULTS, replicaOptimizer, type Dho2Options, type KfacOptions } from '../second-order-options.ts';
+import type { AdmmOptions } from './admm-reducer.ts';
+import { baseKindOf, DHO2_DEFAULTS, KFAC_DEFAULTS, replicaOptimizer, type Dho2Options, type KfacOptions } from '../second-order-options.ts';
 import { Dho2Conductor, type ConductorHost, type Dho2Status } from './dho2-conductor.ts';
 import { KfacConductor, type KfacStatus } from './kfac-conductor.ts';
 import { BadPeerResultError, SecondOrderLinks } from './second-order-links.ts';
@@ -55,6 +56,12 @@ export interface RunSnapshot {
   readonly optimizerStep: number;
   readonly params: readonly Float32Array[];
   readonly slots: readonly Float32Array[];
+}
+
+/** The reducer's consensus-ADMM options from the DHO2 run options (FOSI's clip default: 1 for Adam, else 3). */
+function admmOptions(config: RunConfig, o: Dho2Options): AdmmOptions {
+  const clip = o.clip > 0 ? o.clip : baseKindOf(config.optimizer) === 'adam' ? 1 : 3;
+  return { localSteps: o.admmLocalSteps, rho: o.admmRho, refreshEvery: o.refreshEvery, warmup: o.warmup, newtonRate: o.newtonRate, clip };
 }
 
 /** Attempts at a second-order update before the step is skipped (each failure re-plans the shards). */
@@ -99,6 +106,7 @@ export class CoordinatorRuntime {
       numClasses: init.dataset.numClasses,
       initialParams: initial,
       ...(init.daso === undefined ? {} : { daso: init.daso }),
+      ...(init.config.algo === 'dho2' && init.dho2?.variant === 'admm' ? { admm: admmOptions(init.config, init.dho2) } : {}),
     });
     this.host = new RoleHost<CoordinatorState, CoordinatorEvent, CoordinatorCommand>({
       transport: init.transport,
@@ -120,7 +128,7 @@ export class CoordinatorRuntime {
   /** Second-order runs: the conductor's status for the dashboard; null otherwise. */
   secondOrderStatus(): { readonly algo: 'dho2'; readonly status: Dho2Status } | { readonly algo: 'kfac'; readonly status: KfacStatus } | null {
     const c = this.conductor;
-    if (c instanceof Dho2Conductor) return { algo: 'dho2', status: c.status() };
+    if (c instanceof Dho2Conductor) return { algo: 'dho2', status: { ...c.status(), admm: this.host.getState().admm?.residuals ?? null } };
     if (c instanceof KfacConductor) return { algo: 'kfac', status: c.status() };
     return null;
   }
@@ -179,6 +187,7 @@ export class CoordinatorRuntime {
         await this.evaluate(c.step);
         return true;
       case 'finished': this.init.onFinished?.(c.ok, c.reason); return true;
+      case 'admm-curvature': await this.admmCurvature(c.step, c.to); return true;
       case 'checkpoint': {
         const snap = await this.replica.snapshot();
         this.init.onCheckpoint?.({ step: c.step, epoch: c.epoch, ...snap });
@@ -187,6 +196,17 @@ export class CoordinatorRuntime {
       case 'send': case 'disconnect': case 'log': return false;
       default: return c satisfies never;
     }
+  }
+
+  /** Consensus ADMM: a curvature job at a round boundary; its eigen-information goes to `to` before their next round. */
+  private async admmCurvature(step: number, to: readonly PeerId[]): Promise<void> {
+    if (!(this.conductor instanceof Dho2Conductor)) return;
+    const e = await this.conductor.curvatureForAdmm(step);
+    if (e === null) return;
+    const r = e.eigvals.length;
+    const msg = { type: 'admm-curvature', runId: this.init.config.runId, snapshotStep: step,
+      eigvals: { dtype: 'float64', shape: [r], data: e.eigvals }, eigvecs: { dtype: 'float32', shape: [r, r === 0 ? 0 : e.eigvecs.length / r], data: e.eigvecs } } as const;
+    for (const id of to) if (id in this.host.getState().members) void this.host.sendMessage(id, msg);
   }
 
   private async sendStart(to: PeerId, step: number, epoch: number, batchSize: number): Promise<void> {

@@ -55,6 +55,29 @@ export interface FedAvgRound {
   readonly received: Readonly<Record<string, StepContribution>>;
 }
 
+/**
+ * DHO2 consensus ADMM (variant 'admm'): the round being collected and the consensus state, all flat float32
+ * over the model's parameters in model order. The coordinator holds every member's scaled dual u_i, so a
+ * worker keeps only its own x_i and a member that leaves takes nothing with it.
+ */
+export interface AdmmRun {
+  /** 0-based round; equals the number of rounds closed. */
+  readonly round: number;
+  /** Local steps of this round (K, or fewer to end at an epoch boundary). */
+  readonly steps: number;
+  /** z after the last closed round; null before the first. */
+  readonly z: Float32Array | null;
+  readonly duals: Readonly<Record<string, Float32Array>>;
+  readonly rho: number;
+  readonly expected: readonly PeerId[];
+  /** Per member: x_i, rows used and their loss sum. */
+  readonly received: Readonly<Record<string, { readonly count: number; readonly lossSum: number; readonly x: Float32Array }>>;
+  /** Swarm step at or after which the next curvature job runs (at a round boundary). */
+  readonly nextRefresh: number;
+  /** Residuals of the last closed round (null before the first). */
+  readonly residuals: { readonly round: number; readonly primal: number; readonly dual: number; readonly rho: number } | null;
+}
+
 /** One client's results, from its host's `client-report`. */
 export interface ClientReport {
   readonly trainRows: number;
@@ -127,6 +150,8 @@ export interface CoordinatorState {
   readonly clientReports: Readonly<Record<number, ClientReport>>;
   /** FedAvg progress; null otherwise. */
   readonly fedavg: FedAvgRound | null;
+  /** DHO2 variant 'admm' only. */
+  readonly admm: AdmmRun | null;
   /** Masked analytic runs; null otherwise. */
   readonly masking: MaskingState | null;
   /** DASO runs; null otherwise. */

@@ -11,7 +11,7 @@ import type { AssignMsg, DeviceInfo, Message, RunConfig, StartMsg } from '../../
 import { CLIENT_REPORT_COLUMNS } from '../../protocol/messages.ts';
 import { PAIR_KEY_BYTES } from '../../protocol/validate-federated.ts';
 import { f32, f64, i32, u8 } from '../../protocol/wire-tensor.ts';
-import type { CurvatureRequestMsg, DasoGlobalMsg, DasoGradsMsg, DasoParamsMsg, DasoPlanMsg, DasoScheduleMsg, LayerStatsMsg, ShardOpMsg, ShardPlanMsg } from '../../protocol/messages.ts';
+import type { AdmmCurvatureMsg, AdmmRoundMsg, CurvatureRequestMsg, DasoGlobalMsg, DasoGradsMsg, DasoParamsMsg, DasoPlanMsg, DasoScheduleMsg, LayerStatsMsg, ShardOpMsg, ShardPlanMsg } from '../../protocol/messages.ts';
 
 /** The DASO messages a worker hands to its runner. */
 export type DasoMessage = DasoPlanMsg | DasoScheduleMsg | DasoGradsMsg | DasoGlobalMsg | DasoParamsMsg;
@@ -36,6 +36,8 @@ export type WorkerEvent =
   | { readonly type: 'client-report-ready'; readonly rows: Float64Array; readonly now: number }
   /** FedAvg: the hosted clients' weighted mean parameters after local training in `round`. */
   | { readonly type: 'fedavg-ready'; readonly round: number; readonly count: number; readonly lossSum: number; readonly params: readonly Float32Array[]; readonly now: number }
+  /** DHO2 consensus ADMM: x_i after the local steps of `round`. */
+  | { readonly type: 'admm-ready'; readonly round: number; readonly count: number; readonly lossSum: number; readonly params: readonly Float32Array[]; readonly now: number }
   | { readonly type: 'job-failed'; readonly detail: string; readonly now: number };
 
 export type WorkerCommand =
@@ -63,6 +65,9 @@ export type WorkerCommand =
   | { readonly type: 'shard-plan'; readonly msg: ShardPlanMsg }
   | { readonly type: 'shard-op'; readonly msg: ShardOpMsg }
   | { readonly type: 'curvature'; readonly msg: CurvatureRequestMsg }
+  /** DHO2 consensus ADMM: run a round's local steps (admm-local.ts); install eigen-information for the next ones. */
+  | { readonly type: 'admm-train'; readonly msg: AdmmRoundMsg }
+  | { readonly type: 'admm-curvature'; readonly msg: AdmmCurvatureMsg }
   /** DASO: train from `epoch` with `batchSize` samples per batch (after init-replica). */
   | { readonly type: 'daso-run'; readonly epoch: number; readonly batchSize: number }
   | { readonly type: 'finished'; readonly ok: boolean; readonly reason: string };
@@ -162,6 +167,14 @@ export function createWorkerReducer(ctx: WorkerContext) {
         const cmd: WorkerCommand = msg.type === 'shard-plan' ? { type: 'shard-plan', msg } : msg.type === 'shard-op' ? { type: 'shard-op', msg } : { type: 'curvature', msg };
         return done(s, [cmd]);
       }
+      case 'admm-round':
+        if (!runOk(msg.runId) || s.config?.algo !== 'dho2' || s.phase !== 'training') return done(s, [log('warn', 'admm-round for an unknown run ignored')]);
+        if (s.working !== null) return done(s, [log('warn', `admm-round ${msg.round} while round ${s.working} runs: ignored`)]);
+        return done({ ...s, step: msg.step, working: msg.round }, [{ type: 'admm-train', msg }]);
+      case 'admm-curvature':
+        if (!runOk(msg.runId) || s.config?.algo !== 'dho2') return done(s, [log('warn', 'admm-curvature for an unknown run ignored')]);
+        return done(s, [{ type: 'admm-curvature', msg }]);
+      case 'admm-update':
       case 'hello': case 'gradients': case 'layer-stats': case 'mask-key': case 'masked-stats': case 'mask-reveal': case 'client-report': case 'fedavg-update':
       case 'daso-grads': case 'daso-global': case 'daso-params': case 'daso-epoch': case 'shard-reply': case 'curvature-reply':
         return done(s, [log('warn', `unexpected '${msg.type}' from the coordinator ignored`)]);
@@ -237,6 +250,11 @@ export function createWorkerReducer(ctx: WorkerContext) {
         if (s.config === null || e.round !== s.working) return done(s, [log('warn', `FedAvg round ${e.round} result dropped`)]);
         const params = e.params.map((p) => f32([p.length], p));
         return done({ ...s, working: null }, [send(s.coordinator, { type: 'fedavg-update', runId: s.config.runId, round: e.round, count: e.count, lossSum: e.lossSum, params })]);
+      }
+      case 'admm-ready': {
+        if (s.config === null || e.round !== s.working) return done(s, [log('warn', `ADMM round ${e.round} result dropped`)]);
+        const params = e.params.map((p) => f32([p.length], p));
+        return done({ ...s, working: null }, [send(s.coordinator, { type: 'admm-update', runId: s.config.runId, round: e.round, count: e.count, lossSum: e.lossSum, params })]);
       }
       case 'job-failed':
         return fail(s, `compute failed: ${e.detail}`, [send(s.coordinator, { type: 'error', code: 'compute-failed', detail: e.detail })]);

@@ -20,7 +20,9 @@ import type { GramStats } from '../../core/analytic/gram-stats.ts';
 import { BatchSampler } from './batch-sampler.ts';
 import { CurvatureJobs } from './curvature-jobs.ts';
 import { ShardHost } from './shard-host.ts';
-import { replicaOptimizer } from '../second-order-options.ts';
+import { baseKindOf, replicaOptimizer } from '../second-order-options.ts';
+import { AdmmLocal, baseOptimizerOf } from './admm-local.ts';
+import { flatten, unflatten } from '../../core/math/flat-params.ts';
 import { DasoSlot, replicaModel, type GroupListener } from './daso-host.ts';
 import type { DasoWorkerStatus } from './daso-status.ts';
 import { createWorkerReducer, initialWorkerState, type WorkerCommand, type WorkerEvent } from './reducer.ts';
@@ -54,6 +56,8 @@ export class WorkerRuntime {
   private shards: ShardHost | null = null;
   private readonly curvature = new CurvatureJobs();
   private partition: Int32Array = new Int32Array(0);
+  /** DHO2 consensus ADMM: this tab's x_i and local FOSI state (admm-local.ts), from the first round on. */
+  private admm: AdmmLocal | null = null;
   /** DASO runs: the training loop (daso-runner.ts), from the plan on. */
   private readonly daso = new DasoSlot(() => ({
     transport: this.init.transport, coordinator: this.init.coordinator, config: this.requireConfig(), paramSizes: this.paramSizes(),
@@ -86,7 +90,7 @@ export class WorkerRuntime {
 
   /** Second-order runs: floats of curvature state this tab holds now (0 otherwise). */
   curvatureFloats(): number {
-    return this.shards?.heldFloats() ?? 0;
+    return (this.shards?.heldFloats() ?? 0) + (this.admm?.curvatureFloats ?? 0);
   }
 
   /**
@@ -137,6 +141,8 @@ export class WorkerRuntime {
       case 'shard-op': void this.host.sendMessage(this.init.coordinator, this.requireShards().answer(c.msg)); return true;
       // Detached like the analytic jobs: a slow HVP must not hold up this tab's shard ops or updates.
       case 'curvature': void this.answerCurvature(c.msg); return true;
+      case 'admm-train': void this.job(() => this.admmRound(c.msg)); return true;
+      case 'admm-curvature': this.admmCurvature(c.msg); return true;
       case 'daso-message': this.daso.onMessage(c.from, c.msg); return true;
       case 'daso-run': void this.job(() => this.runDaso(c.epoch, c.batchSize)); return true;
       case 'finished':
@@ -157,6 +163,46 @@ export class WorkerRuntime {
   private async runDaso(epoch: number, batchSize: number): Promise<void> {
     if (this.sampler === null) throw new Error('DASO start before the partition');
     await this.daso.run(replicaModel(this.requireReplica(), this.sampler, this.init.dataset.train, this.paramSizes()), epoch, batchSize);
+  }
+
+  private admmLocal(): AdmmLocal {
+    const config = this.requireConfig();
+    this.admm ??= new AdmmLocal(baseOptimizerOf(baseKindOf(config.optimizer), config.learningRate));
+    return this.admm;
+  }
+
+  /** One consensus-ADMM round: K local FOSI steps on this tab's partition, then x_i to the coordinator. */
+  private async admmRound(msg: Extract<WorkerCommand, { type: 'admm-train' }>['msg']): Promise<void> {
+    const sizes = this.paramSizes();
+    const anchorParts = msg.anchor.map((t) => (t.data instanceof Float32Array ? t.data : new Float32Array(0)));
+    if (!msg.restart && (anchorParts.length !== sizes.length || anchorParts.some((a, i) => a.length !== sizes[i]))) throw new Error(`admm-round ${msg.round}: the anchor does not fit the model`);
+    const replica = this.requireReplica();
+    const sampler = this.sampler;
+    if (sampler === null) throw new Error('ADMM round before the partition');
+    const train = this.init.dataset.train;
+    const r = await this.admmLocal().round(
+      { steps: msg.steps, rho: msg.rho, newtonRate: msg.newtonRate, clip: msg.clip, restart: msg.restart, anchor: msg.restart ? new Float32Array(0) : flatten(anchorParts) },
+      async () => flatten((await replica.snapshot()).params),
+      async (x) => {
+        replica.setParams(unflatten(x, sizes));
+        const idx = sampler.next(msg.batchSize);
+        const batch = toFloatBatch(train, idx, 0, idx.length);
+        const g = await replica.gradients(batch.x, batch.y);
+        await yieldToEventLoop();
+        return { g: flatten(g.grads), count: g.count, lossSum: g.lossSum };
+      },
+    );
+    // The replica holds x_i between rounds: curvature jobs (hvp-begin) snapshot it there.
+    const params = unflatten(r.x, sizes);
+    replica.setParams(params);
+    this.host.dispatch({ type: 'admm-ready', round: msg.round, count: r.count, lossSum: r.lossSum, params, now: this.host.now() });
+  }
+
+  private admmCurvature(msg: Extract<WorkerCommand, { type: 'admm-curvature' }>['msg']): void {
+    const eigvals = msg.eigvals.data instanceof Float64Array ? msg.eigvals.data : new Float64Array(0);
+    const eigvecs = msg.eigvecs.data instanceof Float32Array ? msg.eigvecs.data : new Float32Array(0);
+    const bad = this.admmLocal().setEigen(eigvals, eigvecs, this.paramSizes().reduce((a, b) => a + b, 0));
+    if (bad !== null) this.host.log('warn', `curvature of step ${msg.snapshotStep} refused: ${bad}`);
   }
 
   private async initReplica(start: StartMsg): Promise<void> {

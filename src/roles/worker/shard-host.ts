@@ -91,6 +91,8 @@ export class ShardHost {
       case 'step-finish': return map(o.stepFinish(values), (d) => ({ vector: d }));
       case 'anchor': o.anchor(); return ok(EMPTY);
       case 'extrapolate': return map(o.extrapolate(), (d) => ({ vector: d }));
+      // Consensus ADMM: the installed V_p rows back to back ([r, size]), gathered into full rows for local steps.
+      case 'eigvecs': return ok({ vector: concatRows(o.eigvecs) });
       default: return assertNever(msg.op);
     }
   }
@@ -122,6 +124,13 @@ export class ShardHost {
 
 function map<T, U>(r: Result<T, string>, f: (x: T) => U): Result<U, string> {
   return r.ok ? ok(f(r.value)) : r;
+}
+
+function concatRows(rows: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(rows.reduce((n, r) => n + r.length, 0));
+  let at = 0;
+  for (const r of rows) { out.set(r, at); at += r.length; }
+  return out;
 }
 
 function prepend(x: number, rest: Float64Array): Float64Array {
