@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
-  datasetTarget, fastestTo, memoryEntries, memoryTarget, MEMORY_METHOD, mostAccurate, summariseDho2, usableRun, worstOrNull, type Dho2SuiteMethod,
+  datasetTarget, DHO2_SUITE_METHODS, DHO2_VARIANTS, fastestTo, memoryEntries, memoryTarget, MEMORY_METHOD, mostAccurate, summariseDho2, usableRun, worstOrNull,
+  type Dho2SuiteMethod,
 } from './dho2-ratios.ts';
 import type { BenchRun } from './result-types.ts';
 
@@ -22,14 +23,16 @@ function mem(tabs: number, maxPeakFloats: number | null, outcome = 'ok'): BenchR
   };
 }
 
-// Best first-order final 0.85 → target 0.8415. Adam first reaches it at 30 s, SGD-m at 50 s; DHO2 parallel at 20 s.
+// Best first-order final 0.85 → target 0.8415. Adam first reaches it at 30 s, SGD-m at 50 s; DHO2 parallel at 20 s,
+// consensus ADMM at 22 s, the extrapolation variant never.
 const fmnist: BenchRun[] = [
   run('dp-adam', [[10, 0.7], [20, 0.84], [30, 0.845], [40, 0.85]], 0.85),
   run('dp-sgdm', [[10, 0.6], [50, 0.842], [60, 0.844]], 0.844),
   run('kfac', [[10, 0.8], [40, 0.843]], 0.852),
   run('dho2-sync', [[10, 0.8], [25, 0.8416], [40, 0.86]], 0.86),
   run('dho2-parallel', [[10, 0.83], [20, 0.85]], 0.855),
-  run('dho2-admm', [[10, 0.5], [40, 0.6]], 0.61),
+  run('dho2-extrapolate', [[10, 0.5], [40, 0.6]], 0.61),
+  run('dho2-admm', [[10, 0.82], [22, 0.842], [40, 0.848]], 0.848),
 ];
 
 describe('datasetTarget / fastestTo / mostAccurate', () => {
@@ -38,8 +41,9 @@ describe('datasetTarget / fastestTo / mostAccurate', () => {
     expect(t?.target).toBeCloseTo(0.99 * 0.85, 12);
     expect(t?.from.method).toBe('dp-adam');
     expect(fastestTo(fmnist, ['dp-adam', 'dp-sgdm'], 0.8415)).toMatchObject({ seconds: 30, run: { method: 'dp-adam' } });
-    expect(fastestTo(fmnist, ['dho2-sync', 'dho2-parallel', 'dho2-admm'], 0.8415)).toMatchObject({ seconds: 20, run: { method: 'dho2-parallel' } });
-    expect(fastestTo(fmnist, ['dho2-admm'], 0.8415)).toBeNull();
+    expect(fastestTo(fmnist, DHO2_VARIANTS, 0.8415)).toMatchObject({ seconds: 20, run: { method: 'dho2-parallel' } });
+    expect(fastestTo(fmnist, ['dho2-admm'], 0.8415)).toMatchObject({ seconds: 22, run: { method: 'dho2-admm' } });
+    expect(fastestTo(fmnist, ['dho2-extrapolate'], 0.8415)).toBeNull();
     expect(mostAccurate(fmnist, ['dp-adam', 'dp-sgdm', 'kfac'])?.method).toBe('kfac');
     expect(mostAccurate(fmnist, [])).toBeNull();
   });
@@ -67,7 +71,8 @@ describe('summariseDho2', () => {
     // Best DHO2 final 0.86 (sync) − best baseline 0.852 (K-FAC, above both first-order runs), in points.
     expect(out.ratios['dho2FinalAccuracyDelta/fashion-mnist']).toBeCloseTo(0.8, 10);
     expect(out.ratios['variantVsBestFirstOrder/fashion-mnist/dho2-sync']).toBeCloseTo(30 / 25, 12);
-    expect(out.ratios['variantVsBestFirstOrder/fashion-mnist/dho2-admm']).toBeNull();
+    expect(out.ratios['variantVsBestFirstOrder/fashion-mnist/dho2-admm']).toBeCloseTo(30 / 22, 12);
+    expect(out.ratios['variantVsBestFirstOrder/fashion-mnist/dho2-extrapolate']).toBeNull();
     expect(out.ratios.dho2VsBestFirstOrder).toBeCloseTo(1.5, 12);
     expect(out.ratios.dho2VsSecondOrder).toBeCloseTo(2, 12);
     expect(Object.keys(out.ratioTargets).sort()).toEqual(Object.keys(out.ratios).sort());
@@ -76,9 +81,24 @@ describe('summariseDho2', () => {
     expect(out.notes).toEqual(['n']);
   });
 
+  it('counts both the extrapolation and the consensus ADMM runs as DHO2 variants, each under its own id', () => {
+    expect(DHO2_VARIANTS).toEqual(['dho2-sync', 'dho2-parallel', 'dho2-extrapolate', 'dho2-admm']);
+    expect(DHO2_VARIANTS.every((v) => DHO2_SUITE_METHODS.includes(v))).toBe(true);
+    // Consensus ADMM reaching the target first (15 s) and most accurately (0.87) sets both headlines.
+    const admmFirst = fmnist.map((r) => (r.method === 'dho2-admm' ? { ...r, curve: [[15, 0.845]] as Curve, finalTestAccuracy: 0.87 } : r));
+    const out = summariseDho2(admmFirst, []);
+    expect(out.ratios['dho2VsBestFirstOrder/fashion-mnist']).toBeCloseTo(30 / 15, 12);
+    expect(out.ratios['dho2VsSecondOrder/fashion-mnist']).toBeCloseTo(40 / 15, 12);
+    expect(out.ratios['dho2FinalAccuracyDelta/fashion-mnist']).toBeCloseTo(100 * (0.87 - 0.852), 10);
+    expect(out.ratioTargets['dho2FinalAccuracyDelta/fashion-mnist']?.meaning).toContain('dho2-admm (fashion-mnist)');
+    // So does the extrapolation variant when it is the fastest.
+    const extrapolationFirst = fmnist.map((r) => (r.method === 'dho2-extrapolate' ? { ...r, curve: [[12, 0.85]] as Curve } : r));
+    expect(summariseDho2(extrapolationFirst, []).ratios['dho2VsBestFirstOrder/fashion-mnist']).toBeCloseTo(30 / 12, 12);
+  });
+
   it('fills each run\'s target accuracy and time to it, without touching the input', () => {
     const out = summariseDho2(fmnist, []);
-    expect(out.runs.map((r) => r.timeToTargetSeconds)).toEqual([30, 50, 40, 25, 20, null]);
+    expect(out.runs.map((r) => r.timeToTargetSeconds)).toEqual([30, 50, 40, 25, 20, null, 22]);
     expect(out.runs.every((r) => r.targetAccuracy !== null && Math.abs(r.targetAccuracy - 0.8415) < 1e-12)).toBe(true);
     expect(fmnist[0]?.targetAccuracy).toBeNull();
   });

@@ -1,10 +1,12 @@
 /**
  * Suite `dho2`: DHO2 (distributed FOSI with sharded curvature) against first-order data-parallel training and
- * distributed K-FAC. Per data set (Fashion-MNIST, then MNIST; --quick: Fashion-MNIST, 1 epoch) six swarms of
+ * distributed K-FAC. Per data set (Fashion-MNIST, then MNIST; --quick: Fashion-MNIST, 1 epoch) seven swarms of
  * 4 tabs train the MLP one after another, never concurrently, all with the same seed, data, global batch 128 and
- * epochs: dp + Adam, dp + SGD momentum, K-FAC, DHO2 sync, DHO2 with parallel curvature (1 curvature tab), and
- * DHO2 sync + the released code's ADMM-like extrapolation. Then short DHO2 swarms of 1, 2, 4 (and 8 with
- * --tabs 8) tabs read the per-device curvature memory after the first installed refresh and are closed at once.
+ * epochs: dp + Adam, dp + SGD momentum, K-FAC, DHO2 sync, DHO2 with parallel curvature (1 curvature tab),
+ * DHO2 sync + the released code's ADMM-like extrapolation, and DHO2 consensus ADMM (our labelled variant of
+ * ALGORITHMS.md §2.4: K local FOSI steps per round, the app's default K and ρ₀). Before them, short DHO2 swarms
+ * of 1, 2, 4 (and 8 with --tabs 8) tabs read the per-device curvature memory after the first installed refresh
+ * and are closed at once.
  * Tab 0 is the coordinator (`minPeers=N-1&autostart=1`, it trains too); each tab is its own browser context,
  * driven only through URL parameters and `window.swarm.status()`. Ratios: dho2-ratios.ts.
  *
@@ -58,7 +60,8 @@ const METHODS: readonly MethodSpec[] = [
   { id: 'kfac', label: 'K-FAC', query: { algo: 'kfac', optimizer: 'sgd-momentum', lr: KFAC_LR, kfacDamping: KFAC_DAMPING } },
   { id: 'dho2-sync', label: 'DHO2 sync', query: { algo: 'dho2', optimizer: 'adam', lr: ADAM_LR, dho2Variant: 'sync' } },
   { id: 'dho2-parallel', label: 'DHO2 parallel curvature', query: { algo: 'dho2', optimizer: 'adam', lr: ADAM_LR, dho2Variant: 'parallel', dho2CurvTabs: 1 } },
-  { id: 'dho2-admm', label: 'DHO2 + ADMM-like extrapolation (released code\'s rule)', query: { algo: 'dho2', optimizer: 'adam', lr: ADAM_LR, dho2Variant: 'sync', dho2Extrapolate: 1 } },
+  { id: 'dho2-extrapolate', label: 'DHO2 + ADMM-like extrapolation (released code\'s rule)', query: { algo: 'dho2', optimizer: 'adam', lr: ADAM_LR, dho2Variant: 'sync', dho2Extrapolate: 1 } },
+  { id: 'dho2-admm', label: 'DHO2 consensus ADMM', query: { algo: 'dho2', optimizer: 'adam', lr: ADAM_LR, dho2Variant: 'admm' } },
 ];
 
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);

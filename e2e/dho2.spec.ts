@@ -2,7 +2,7 @@
  * DHO2 end to end: four real Chromium tabs train MNIST with distributed FOSI over real WebRTC (PeerJS,
  * loopback PeerServer): the curvature state is sharded over the tabs, the Lanczos jobs run as shard ops and
  * data-parallel HVPs, and each variant (blocking curvature, parallel curvature, the released code's
- * extrapolation) reaches the accuracy the data-parallel baseline reaches in train.spec.ts (90 %).
+ * extrapolation, consensus ADMM) reaches the accuracy the data-parallel baseline reaches in train.spec.ts (90 %).
  */
 import { expect, test } from '@playwright/test';
 import { openTab, uniqueRoom, waitForStatus } from './fixtures/swarm.ts';
@@ -11,6 +11,7 @@ const VARIANTS = [
   { name: 'sync', query: { dho2Variant: 'sync' } },
   { name: 'parallel curvature', query: { dho2Variant: 'parallel', dho2CurvTabs: 1 } },
   { name: 'sync + extrapolation', query: { dho2Variant: 'sync', dho2Extrapolate: 1 } },
+  { name: 'consensus ADMM', query: { dho2Variant: 'admm' } },
 ] as const;
 
 for (const v of VARIANTS) {
@@ -36,6 +37,18 @@ for (const v of VARIANTS) {
     expect(so.shards.reduce((s, x) => s + x.size, 0)).toBe(101_770);
     const perCoordinate = so.shards.map((x) => x.peakFloats / x.size);
     expect(Math.max(...perCoordinate) / Math.min(...perCoordinate)).toBeLessThan(1.05);
+    // Consensus ADMM reports its last closed round (residuals and the penalty ρ); the other variants report none.
+    if (v.query.dho2Variant === 'admm') {
+      const admm = so.admm ?? null;
+      if (admm === null) throw new Error('no ADMM status after a consensus ADMM run');
+      expect(admm.round).toBeGreaterThanOrEqual(1);
+      expect([admm.primal, admm.dual, admm.rho].every((x) => Number.isFinite(x))).toBe(true);
+      expect(admm.primal).toBeGreaterThanOrEqual(0);
+      expect(admm.dual).toBeGreaterThanOrEqual(0);
+      expect(admm.rho).toBeGreaterThan(0);
+    } else {
+      expect(so.admm ?? null).toBeNull();
+    }
     for (const w of workers) {
       const s = await waitForStatus(w, (x) => x.phase === 'done', 30_000, 'worker done');
       expect(s.secondOrder?.ownFloats ?? 0).toBeGreaterThan(0);

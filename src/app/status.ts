@@ -105,12 +105,17 @@ export function dasoView(s: CoordinatorState | null, worker: DasoWorkerSnapshot 
 export function secondOrderView(conductor: ReturnType<CoordinatorRuntime['secondOrderStatus']>, algo: string, ownFloats: number): SecondOrderSnapshot | null {
   if (conductor === null) {
     if (algo !== 'dho2' && algo !== 'kfac') return null;
-    return { algo, variant: '', extrapolate: false, shards: [], job: null, eigvals: [], eigenStep: -1, installs: 0, dropped: 0, lastJobSeconds: 0, ownFloats };
+    return { algo, variant: '', extrapolate: false, shards: [], job: null, eigvals: [], eigenStep: -1, installs: 0, dropped: 0, lastJobSeconds: 0, ownFloats, admm: null };
   }
-  if (conductor.algo === 'dho2') return { algo: 'dho2', ...conductor.status, ownFloats };
+  if (conductor.algo === 'dho2') {
+    const a = conductor.status.admm;
+    // Copied field by field: the snapshot is plain data, never the conductor's own object.
+    const admm = a === null ? null : { round: a.round, primal: a.primal, dual: a.dual, rho: a.rho };
+    return { algo: 'dho2', ...conductor.status, ownFloats, admm };
+  }
   const k = conductor.status;
   return {
     algo: 'kfac', variant: '', extrapolate: false, shards: k.shards, job: null, eigvals: [], eigenStep: -1,
-    installs: k.refreshes, dropped: k.failures, lastJobSeconds: k.lastRefreshSeconds, ownFloats,
+    installs: k.refreshes, dropped: k.failures, lastJobSeconds: k.lastRefreshSeconds, ownFloats, admm: null,
   };
 }

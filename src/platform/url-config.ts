@@ -45,7 +45,11 @@ export interface UrlConfig {
   readonly problems: readonly string[];
 }
 
-/** DHO2 URL parameters: `dho2Variant`, `dho2Extrapolate`, `dho2K`, `dho2Order`, `dho2Refresh`, `dho2Warmup`, `dho2Alpha`, `dho2Clip`, `dho2CurvBatch`, `dho2CurvTabs`. */
+/**
+ * DHO2 URL parameters: `dho2Variant` (sync|parallel|admm), `dho2Extrapolate`, `dho2K`, `dho2Order`, `dho2Refresh`,
+ * `dho2Warmup`, `dho2Alpha`, `dho2Clip`, `dho2CurvBatch`, `dho2CurvTabs`, and for 'admm' `dho2AdmmSteps` (K, local
+ * steps per round) and `dho2AdmmRho` (ρ₀, the starting penalty).
+ */
 export type Dho2UrlOptions = Dho2Options;
 /** K-FAC URL parameters: `kfacEvery`, `kfacDamping`, `kfacBatch`. */
 export type KfacUrlOptions = KfacOptions;
@@ -102,12 +106,13 @@ export function parseUrlConfig(q: URLSearchParams): UrlConfig {
     problems.push(`${key}=${v} is not one of ${allowed.join('|')}; using ${fallback}`);
     return fallback;
   };
-  const num = (key: string, fallback: number, min: number, max: number, int = true): number => {
+  /** An integer (or, `int` false, a number) in [min, max], or (min, max] when `minExclusive`. */
+  const num = (key: string, fallback: number, min: number, max: number, int = true, minExclusive = false): number => {
     const v = q.get(key);
     if (v === null) return fallback;
     const n = Number(v);
-    if (v.trim() !== '' && Number.isFinite(n) && n >= min && n <= max && (!int || Number.isInteger(n))) return n;
-    problems.push(`${key}=${v} is not ${int ? 'an integer' : 'a number'} in [${min}, ${max}]; using ${fallback}`);
+    if (v.trim() !== '' && Number.isFinite(n) && (minExclusive ? n > min : n >= min) && n <= max && (!int || Number.isInteger(n))) return n;
+    problems.push(`${key}=${v} is not ${int ? 'an integer' : 'a number'} in ${minExclusive ? '(' : '['}${min}, ${max}]; using ${fallback}`);
     return fallback;
   };
   const rawRoom = q.get('room');
@@ -146,10 +151,12 @@ export function parseUrlConfig(q: URLSearchParams): UrlConfig {
   };
   const d = DHO2_DEFAULTS;
   const dho2: Dho2UrlOptions = {
-    variant: oneOf('dho2Variant', ['sync', 'parallel'], d.variant), extrapolate: flag('dho2Extrapolate'), extrapolationSigma: d.extrapolationSigma,
+    variant: oneOf('dho2Variant', ['sync', 'parallel', 'admm'], d.variant), extrapolate: flag('dho2Extrapolate'), extrapolationSigma: d.extrapolationSigma,
     k: num('dho2K', d.k, 1, 64), order: num('dho2Order', d.order, 0, 512), refreshEvery: num('dho2Refresh', d.refreshEvery, 1, 100_000),
     warmup: num('dho2Warmup', d.warmup, 1, 100_000), newtonRate: num('dho2Alpha', d.newtonRate, 0, 10, false), clip: num('dho2Clip', d.clip, 0, 1000, false),
     curvatureBatch: num('dho2CurvBatch', d.curvatureBatch, 1, 65536), curvatureTabs: num('dho2CurvTabs', d.curvatureTabs, 1, 256),
+    // ρ₀ must be positive: with ρ = 0 the local problems decouple and residual balancing (ρ·τ, ρ/τ) can never move it.
+    admmLocalSteps: num('dho2AdmmSteps', d.admmLocalSteps, 1, 1000), admmRho: num('dho2AdmmRho', d.admmRho, 0, 100, false, true),
   };
   const kfac: KfacUrlOptions = {
     every: num('kfacEvery', KFAC_DEFAULTS.every, 1, 100_000), damping: num('kfacDamping', KFAC_DEFAULTS.damping, 1e-8, 1e3, false),

@@ -121,6 +121,20 @@ describe('second-order card', () => {
     expect(text('[data-testid="so-admm"]')).toBe('');
   });
 
+  it('titles a consensus ADMM run and shows its last round\'s residuals and ρ, hidden again once null', () => {
+    const admm = { round: 12, primal: 0.012345, dual: 0.04567, rho: 0.2 };
+    ui.render(coordinator({ algo: 'dho2', secondOrder: secondOrder({ variant: 'admm', admm }) }));
+    expect(text('.second-order-card .card-title')).toBe('DHO2 curvature (admm)');
+    expect(isHidden(one('[data-testid="so-admm"]'))).toBe(false);
+    expect(text('[data-testid="so-admm"]')).toBe('ADMM round 12: primal residual 0.0123, dual residual 0.0457, ρ 0.2');
+    ui.render(coordinator({ algo: 'dho2', secondOrder: secondOrder({ variant: 'admm', admm: { round: 1300, primal: 2.5, dual: 0, rho: 0.05 } }) }));
+    expect(text('[data-testid="so-admm"]')).toBe('ADMM round 1,300: primal residual 2.5, dual residual 0, ρ 0.05');
+    // Before the first round closes (and on workers) the conductor reports null: nothing is shown.
+    ui.render(coordinator({ algo: 'dho2', secondOrder: secondOrder({ variant: 'admm', admm: null }) }));
+    expect(isHidden(one('[data-testid="so-admm"]'))).toBe(true);
+    expect(text('[data-testid="so-admm"]')).toBe('');
+  });
+
   it('updates in place: no DOM writes for the same snapshot, the same rows when values change', async () => {
     ui.render(coordinator({ algo: 'dho2', secondOrder: secondOrder() }));
     const rows = Array.from(root.querySelectorAll('[data-testid="so-shards"] tbody tr'));
@@ -173,8 +187,13 @@ describe('second-order helpers', () => {
     renderAdmmResiduals(el, null);
     expect(el.hidden).toBe(true);
     expect(el.textContent).toBe('');
-    renderAdmmResiduals(el, { iteration: 12, primal: 0.001234, dual: 0.5 });
+    renderAdmmResiduals(el, { round: 12, primal: 0.001234, dual: 0.5, rho: 0.1 });
     expect(el.hidden).toBe(false);
-    expect(el.textContent).toBe('ADMM iteration 12: primal residual 0.00123, dual residual 0.5');
+    expect(el.textContent).toBe('ADMM round 12: primal residual 0.00123, dual residual 0.5, ρ 0.1');
+    renderAdmmResiduals(el, { round: 3, primal: Number.NaN, dual: 1.5e-7, rho: 12.5 });
+    expect(el.textContent).toBe('ADMM round 3: primal residual –, dual residual 0.00000015, ρ 12.5');
+    renderAdmmResiduals(el, null);
+    expect(el.hidden).toBe(true);
+    expect(el.textContent).toBe('');
   });
 });

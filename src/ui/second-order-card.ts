@@ -1,8 +1,8 @@
 /**
  * Second-order runs only (DHO2, K-FAC; hidden while `status.secondOrder` is absent or null): the shard map
  * (one row per shard: device, size, a bar of its share of the parameters, curvature memory now and at peak),
- * the running curvature job, the installed spectrum (largest first, with a log-scale bar chart) and this
- * tab's own curvature memory. Memory arrives as floats and is shown as bytes at 4 bytes per float (the
+ * the running curvature job, the installed spectrum (largest first, with a log-scale bar chart), this
+ * tab's own curvature memory and, for DHO2 'admm', the last consensus round's residuals and ρ. Memory arrives as floats and is shown as bytes at 4 bytes per float (the
  * snapshot already counts a float64 as two floats). Peer ids are written as text and attributes only.
  *
  * @example
@@ -12,7 +12,7 @@
 import { card, h, setAttr, setData, setHidden, setText } from './dom.ts';
 import { shortPeerId } from './federated-format.ts';
 import { formatBytes, formatPercent, formatSeconds, formatSignificant, groupThousands, MISSING } from './format.ts';
-import type { SecondOrderSnapshot, ShardRow, SwarmStatus } from './snapshot.ts';
+import type { AdmmSnapshot, SecondOrderSnapshot, ShardRow, SwarmStatus } from './snapshot.ts';
 import { createSpectrumChart } from './spectrum-chart.ts';
 import { createStatGrid } from './stat-grid.ts';
 import type { View } from './view.ts';
@@ -25,7 +25,7 @@ const JOB_DEVICES_SHOWN = 3;
 /** Floats of curvature state as a byte size. */
 export const formatFloats = (floats: number): string => formatBytes(floats * BYTES_PER_FLOAT);
 
-/** "DHO2 curvature (parallel + extrapolation)", "DHO2 curvature (sync)", "K-FAC factors". */
+/** "DHO2 curvature (parallel + extrapolation)", "DHO2 curvature (sync)", "DHO2 curvature (admm)", "K-FAC factors". */
 export function secondOrderTitle(so: SecondOrderSnapshot): string {
   if (so.algo === 'kfac') return 'K-FAC factors';
   const variant = [so.variant, so.extrapolate ? '+ extrapolation' : ''].filter((t) => t !== '').join(' ');
@@ -63,20 +63,16 @@ export function deviceMemory(shards: readonly ShardRow[]): ({ held: number; peak
     : { held: r.heldFloats, peak: r.peakFloats, share: totalPeak > 0 ? r.peakFloats / totalPeak : null });
 }
 
-/** ADMM residuals of a consensus curvature solve (primal ‖x − z‖, dual ρ‖z − z_prev‖), as a future snapshot may carry them. */
-export interface AdmmResiduals {
-  readonly iteration: number;
-  readonly primal: number;
-  readonly dual: number;
-}
-
 /**
- * Shows ADMM residuals, or nothing. `SecondOrderSnapshot` has no residual fields yet, so the card passes null
- * (element hidden and empty); once snapshot.ts carries them, pass them here.
+ * Shows the last consensus ADMM round (DHO2 variant 'admm': residuals and the penalty ρ of the next round), or
+ * nothing (element hidden and empty) for other variants and before the first round closes.
+ * @example renderAdmmResiduals(el, { round: 12, primal: 0.0123, dual: 0.0456, rho: 0.2 })
+ * // "ADMM round 12: primal residual 0.0123, dual residual 0.0456, ρ 0.2"
  */
-export function renderAdmmResiduals(el: HTMLElement, r: AdmmResiduals | null): void {
+export function renderAdmmResiduals(el: HTMLElement, r: AdmmSnapshot | null): void {
   setHidden(el, r === null);
-  setText(el, r === null ? '' : `ADMM iteration ${r.iteration}: primal residual ${formatSignificant(r.primal, 3)}, dual residual ${formatSignificant(r.dual, 3)}`);
+  setText(el, r === null ? '' : `ADMM round ${groupThousands(r.round)}: primal residual ${formatSignificant(r.primal, 3)}, `
+    + `dual residual ${formatSignificant(r.dual, 3)}, ρ ${formatSignificant(r.rho, 3)}`);
 }
 
 interface ShardRowView {
@@ -149,7 +145,7 @@ export function createSecondOrderCard(): View {
       setHidden(spectrumHead, so.algo !== 'dho2');
       setHidden(spectrum.el, so.algo !== 'dho2');
       spectrum.set(so.eigvals);
-      renderAdmmResiduals(admm, null);
+      renderAdmmResiduals(admm, so.admm ?? null);
     },
   };
 }

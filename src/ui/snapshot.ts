@@ -150,10 +150,21 @@ export interface ShardRow {
   readonly peakFloats: number;
 }
 
+/**
+ * DHO2 consensus ADMM (variant 'admm') after its last closed round: primal residual ‖(x_i − z)_i‖, dual residual
+ * ρ√N‖z − z_prev‖, and ρ for the next round (residual balancing adapts it).
+ */
+export interface AdmmSnapshot {
+  readonly round: number;
+  readonly primal: number;
+  readonly dual: number;
+  readonly rho: number;
+}
+
 /** Second-order status (roles/coordinator/dho2-conductor.ts and kfac-conductor.ts). */
 export interface SecondOrderSnapshot {
   readonly algo: 'dho2' | 'kfac';
-  /** DHO2: 'sync' or 'parallel' (plus extrapolation); K-FAC: ''. */
+  /** DHO2: 'sync', 'parallel' (plus extrapolation) or 'admm'; K-FAC: ''. */
   readonly variant: string;
   readonly extrapolate: boolean;
   /** Coordinator: every device's shard; [] on workers. */
@@ -169,6 +180,8 @@ export interface SecondOrderSnapshot {
   readonly lastJobSeconds: number;
   /** Floats of curvature state this tab holds (its own shard). */
   readonly ownFloats: number;
+  /** DHO2 'admm' (coordinator): the last closed consensus round; null before one, on workers and for other variants (or absent). */
+  readonly admm?: AdmmSnapshot | null;
 }
 
 /** One epoch's DASO schedule (gs, ls, B and phase). */
