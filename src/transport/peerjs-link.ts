@@ -486,7 +486,8 @@ export class PeerJsLink {
     }
     const old = this.conn;
     // Bytes still in the old channel's buffer never left this side: they are not traffic (they are re-sent).
-    this.owner.counters.bytesSent -= Math.min(this.owner.counters.bytesSent, old.dataChannel.bufferedAmount);
+    // (The link's own channel reference: PeerJS may already have dropped `old.dataChannel`.)
+    this.owner.counters.bytesSent -= Math.min(this.owner.counters.bytesSent, this.channel?.bufferedAmount ?? 0);
     old.removeAllListeners();
     try {
       old.close();
