@@ -138,6 +138,8 @@ function secondOrderFields(s: SwarmStatus | null): Record<string, number | strin
     maxPeakFloats: so === null || so.shards.length === 0 ? null : Math.max(...so.shards.map((r) => r.peakFloats)),
     shardSizes: so?.shards.map((r) => r.size) ?? [], shardPeakFloats: so?.shards.map((r) => r.peakFloats) ?? [],
     eigvals: so?.eigvals ?? [],
+    // Consensus ADMM: the last closed round's residuals and ρ (null for the other variants).
+    admmRounds: so?.admm == null ? null : so.admm.round + 1, admmPrimal: so?.admm?.primal ?? null, admmDual: so?.admm?.dual ?? null, admmRho: so?.admm?.rho ?? null,
   };
 }
 
