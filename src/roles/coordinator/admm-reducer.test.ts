@@ -510,3 +510,33 @@ describe('a member that sits a round out', () => {
     expectClose(anchorOf(toC?.msg).flat(), sub(zOf(second.state), dualOf(second.state, C)));
   });
 });
+
+describe('ρ guards', () => {
+  it('keeps ρ at ρ₀ / 1000 when balancing would go lower, rescaling the duals only by what ρ really changed', () => {
+    // Every x_i equal and Σu_i = 0: z = x, primal 0, dual > 0, so balancing asks for ρ / 2 from ρ = ρ₀ / 1000.
+    const floor = OPTIONS.rho / 1000;
+    const s = midRun([0, 0, 0, 0, 0], { [A]: UA, [B]: UB, [C]: UC }, { rho: floor });
+    const out = closeRound(s, [[A, XA], [B, XA], [C, XA]]);
+    const run = runOf(out.state);
+    expect(run.rho).toBe(floor);
+    expectClose(zOf(out.state), XA);
+    // Scaled duals move with ρ: unchanged ρ, unchanged scale: u_i + x_i − z = u_i.
+    expectClose(dualOf(out.state, A), UA);
+  });
+
+  it('does not balance with a single member, whose primal residual is 0 by construction', () => {
+    const solo: CoordinatorState = { ...base, members: { [A]: member(A, 0) } };
+    const first = closeRound(startAdmm(solo, CTX).state, [[A, XA]]);
+    const second = closeRound(first.state, [[A, XB]]);
+    expect(runOf(second.state).residuals?.primal).toBe(0);
+    expect(runOf(second.state).residuals?.dual).toBeGreaterThan(0);
+    expect(runOf(second.state).rho).toBe(OPTIONS.rho);
+  });
+
+  it('evicts a member whose x_i holds a value beyond ±MAX_ADMM_PARAM_ABS (its duals would overflow float32)', () => {
+    const s = midRun([0, 0, 0, 0, 0], { [A]: UA, [B]: UB, [C]: UC });
+    const v = acceptAdmmUpdate(s, CTX, A, update(4, [1, 2, 3e38, 4, 5]));
+    expect(v.kind).toBe('evict');
+    expect(acceptAdmmUpdate(s, CTX, A, update(4, [1, 2, 1e6, 4, 5])).kind).toBe('ok');
+  });
+});

@@ -17,6 +17,7 @@
 import type { PeerId } from '../../core/ids.ts';
 import { flatten, unflatten } from '../../core/math/flat-params.ts';
 import { ADMM_DEFAULTS, admmResiduals, balanceRho } from '../../core/optim/admm.ts';
+import { MAX_ADMM_RHO } from '../../protocol/validate-second-order.ts';
 import type { AdmmUpdateMsg } from '../../protocol/messages.ts';
 import { f32 } from '../../protocol/wire-tensor.ts';
 import { log, send, type CommonCommand } from '../commands.ts';
@@ -61,6 +62,14 @@ export type AdmmVerdict =
   | { readonly kind: 'ok'; readonly out: AdmmOut }
   | { readonly kind: 'ignore'; readonly reason: string }
   | { readonly kind: 'evict'; readonly reason: string };
+
+/**
+ * Largest parameter magnitude accepted in an x_i. No network here has weights near it; beyond it the float32
+ * sums of x_i + u_i and the duals could overflow, and one poisoned update would turn z into infinities.
+ */
+export const MAX_ADMM_PARAM_ABS = 1e6;
+/** ρ stays within [ρ₀/1000, 1000 ρ₀] whatever residual balancing asks (and within the wire's bound). */
+const RHO_RANGE = 1000;
 
 const activeIds = (s: CoordinatorState): PeerId[] => Object.values(s.members).filter((m) => m.active && !m.excluded).map((m) => m.id);
 const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
@@ -125,7 +134,7 @@ export function acceptAdmmUpdate(s: CoordinatorState, ctx: AdmmContext, from: Pe
   const parts: Float32Array[] = [];
   for (const [i, t] of m.params.entries()) {
     if (!(t.data instanceof Float32Array) || t.data.length !== sizes[i]) return { kind: 'evict', reason: `ADMM update parameter ${i} is ${t.dtype}[${t.data.length}], want float32[${sizes[i] ?? 0}]` };
-    if (!t.data.every(Number.isFinite)) return { kind: 'evict', reason: `ADMM update parameter ${i} holds a non-finite value` };
+    if (!t.data.every((v) => Math.abs(v) <= MAX_ADMM_PARAM_ABS)) return { kind: 'evict', reason: `ADMM update parameter ${i} holds a non-finite value or one beyond ±${MAX_ADMM_PARAM_ABS}` };
     parts.push(t.data);
   }
   // K local steps of at most the global batch each.
@@ -156,16 +165,21 @@ export function advanceAdmm(s: CoordinatorState, ctx: AdmmContext): AdmmOut {
   const n = ctx.paramSizes.reduce((a, b) => a + b, 0);
   const xs = entries.map(([, r]) => r.x);
   const us = entries.map(([id]) => run.duals[id] ?? new Float32Array(n));
-  const z = new Float32Array(n);
+  // Summed in float64 (no float32 rounding across members), stored as float32.
+  const sum = new Float64Array(n);
   for (let i = 0; i < xs.length; i++) {
-    const x = xs[i] ?? z;
-    const u = us[i] ?? z;
-    for (let j = 0; j < n; j++) z[j] = (z[j] ?? 0) + (x[j] ?? 0) + (u[j] ?? 0);
+    const x = xs[i] ?? new Float32Array(n);
+    const u = us[i] ?? new Float32Array(n);
+    for (let j = 0; j < n; j++) sum[j] = (sum[j] ?? 0) + (x[j] ?? 0) + (u[j] ?? 0);
   }
-  for (let j = 0; j < n; j++) z[j] = (z[j] ?? 0) / xs.length;
+  const z = Float32Array.from(sum, (v) => v / xs.length);
   const res = admmResiduals(xs, z, run.z ?? z, run.rho);
-  // Round 0 has no z_prev: no dual residual yet, so no balancing either.
-  const balance = run.z === null ? { rho: run.rho, dualScale: 1 } : balanceRho(run.rho, res, ADMM_DEFAULTS);
+  // No balancing in round 0 (no z_prev, no dual residual) nor with one member (its primal residual is 0 by
+  // construction, which would halve ρ every round); ρ stays within RHO_RANGE of ρ₀.
+  const balanced = run.z === null || xs.length < 2 ? { rho: run.rho, dualScale: 1 } : balanceRho(run.rho, res, ADMM_DEFAULTS);
+  const rho0 = ctx.options.rho;
+  const clamped = Math.min(Math.max(balanced.rho, rho0 / RHO_RANGE), rho0 * RHO_RANGE, MAX_ADMM_RHO);
+  const balance = { rho: clamped, dualScale: balanced.dualScale * (balanced.rho / clamped) };
   // Members that sat this round out (no rows for them) keep their duals, rescaled with ρ like every scaled dual;
   // members that left were dropped already.
   const duals: Record<string, Float32Array> = Object.fromEntries(Object.entries(run.duals).map(([id, u]) => [id, balance.dualScale === 1 ? u : u.map((x) => x * balance.dualScale)]));

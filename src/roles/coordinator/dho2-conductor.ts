@@ -134,16 +134,17 @@ export class Dho2Conductor {
   }
 
   /**
-   * Consensus ADMM (variant 'admm'): a blocking curvature job at a round boundary, with every member's HVP at
+   * Consensus ADMM (variant 'admm'): a blocking curvature job at a round boundary, with `workers`' HVPs each at
    * its own x_i (the replicas hold x_i between rounds), installed on the owners; then the owners' V_p rows are
    * gathered into full rows for the members' local FOSI steps. Null when the job failed (logged; the members
    * keep their last eigen-information). Never throws.
    */
-  async curvatureForAdmm(step: number): Promise<{ readonly eigvals: Float64Array; readonly eigvecs: Float32Array } | null> {
+  async curvatureForAdmm(step: number, workers: readonly PeerId[]): Promise<{ readonly eigvals: Float64Array; readonly eigvecs: Float32Array } | null> {
     try {
       this.count = step;
       const layout = this.ensureLayout();
-      const job = this.startJob(step, layout, this.host.members().map((m) => m.id));
+      // Only members that hold an x_i compute HVPs: a joiner gets its `start` after this job.
+      const job = this.startJob(step, layout, workers);
       await this.runJob(job, layout);
       const installs = this.installs;
       await this.installFinished(layout);
@@ -202,7 +203,7 @@ export class Dho2Conductor {
     this.host.broadcastPlan(owners, {
       type: 'shard-plan', runId: cfg.runId, epoch: this.planEpoch, owners, sizes: i32([sizes.value.length], Int32Array.from(sizes.value)),
       base, learningRate: cfg.learningRate, newtonRate: this.options.newtonRate,
-      clip: this.options.clip > 0 ? this.options.clip : base === 'adam' ? 1 : 3, decay: 0.9, eigenvalueShift: 0,
+      clip: this.options.clip > 0 ? Math.max(1, this.options.clip) : base === 'adam' ? 1 : 3, decay: 0.9, eigenvalueShift: 0,
       extrapolationSigma: this.options.extrapolate ? this.options.extrapolationSigma : 0, damping: 0,
     });
     this.layout = { epoch: this.planEpoch, owners, sizes: sizes.value };

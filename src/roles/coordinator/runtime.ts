@@ -9,7 +9,7 @@ import type { Dataset } from '../../core/data/dataset.ts';
 import { toFloatBatch } from '../../core/data/batch.ts';
 import { getModel, initialParams, IMAGE_PIXELS } from '../../compute/models.ts';
 import { Replica } from '../../compute/replica.ts';
-import type { RunConfig } from '../../protocol/messages.ts';
+import type { AdmmCurvatureMsg, RunConfig } from '../../protocol/messages.ts';
 import type { WireTensor } from '../../protocol/wire-tensor.ts';
 import type { Transport } from '../../transport/transport.ts';
 import { RoleHost } from '../role-host.ts';
@@ -60,7 +60,8 @@ export interface RunSnapshot {
 
 /** The reducer's consensus-ADMM options from the DHO2 run options (FOSI's clip default: 1 for Adam, else 3). */
 function admmOptions(config: RunConfig, o: Dho2Options): AdmmOptions {
-  const clip = o.clip > 0 ? o.clip : baseKindOf(config.optimizer) === 'adam' ? 1 : 3;
+  // FOSI's scale clip is at least 1 (the wire refuses less); 0 = FOSI's default.
+  const clip = o.clip > 0 ? Math.max(1, o.clip) : baseKindOf(config.optimizer) === 'adam' ? 1 : 3;
   return { localSteps: o.admmLocalSteps, rho: o.admmRho, refreshEvery: o.refreshEvery, warmup: o.warmup, newtonRate: o.newtonRate, clip };
 }
 
@@ -88,6 +89,8 @@ export class CoordinatorRuntime {
   readonly lossCurve: { seconds: number; step: number; loss: number }[] = [];
   private readonly rpc: PeerRpc;
   private readonly conductor: Dho2Conductor | KfacConductor | null = null;
+  /** Consensus ADMM: the last eigen-information sent, for tabs that join later. */
+  private lastAdmmCurvature: AdmmCurvatureMsg | null = null;
 
   constructor(private readonly init: CoordinatorRuntimeInit) {
     const model = getModel(init.config.model);
@@ -201,11 +204,12 @@ export class CoordinatorRuntime {
   /** Consensus ADMM: a curvature job at a round boundary; its eigen-information goes to `to` before their next round. */
   private async admmCurvature(step: number, to: readonly PeerId[]): Promise<void> {
     if (!(this.conductor instanceof Dho2Conductor)) return;
-    const e = await this.conductor.curvatureForAdmm(step);
+    const e = await this.conductor.curvatureForAdmm(step, to.filter((id) => id in this.host.getState().members));
     if (e === null) return;
     const r = e.eigvals.length;
-    const msg = { type: 'admm-curvature', runId: this.init.config.runId, snapshotStep: step,
-      eigvals: { dtype: 'float64', shape: [r], data: e.eigvals }, eigvecs: { dtype: 'float32', shape: [r, r === 0 ? 0 : e.eigvecs.length / r], data: e.eigvecs } } as const;
+    const msg: AdmmCurvatureMsg = { type: 'admm-curvature', runId: this.init.config.runId, snapshotStep: step,
+      eigvals: { dtype: 'float64', shape: [r], data: e.eigvals }, eigvecs: { dtype: 'float32', shape: [r, r === 0 ? 0 : e.eigvecs.length / r], data: e.eigvecs } };
+    this.lastAdmmCurvature = msg;
     for (const id of to) if (id in this.host.getState().members) void this.host.sendMessage(id, msg);
   }
 
@@ -216,6 +220,8 @@ export class CoordinatorRuntime {
       type: 'start', runId: this.init.config.runId, step, epoch, optimizerStep: snap.optimizerStep, batchSize,
       params: snap.params.map(wire), slots: snap.slots.map(wire),
     });
+    // Consensus ADMM: a joiner gets the installed eigen-information too, before its first round.
+    if (this.lastAdmmCurvature !== null) void this.host.sendMessage(to, this.lastAdmmCurvature);
   }
 
   /** Second-order runs: the conductor's update for the mean gradient; after repeated failures the step is skipped. */

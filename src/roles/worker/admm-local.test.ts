@@ -153,7 +153,7 @@ describe('AdmmLocal eigen-information', () => {
     return { x0: Array.from(first.x), seen: q.seen, x: Array.from(r.x), before: warm.seen };
   }
 
-  it('with SGD and one eigenpair (e, λ): the step along e is the Newton step −α(e·g)/λ, the rest is −η g⊥', async () => {
+  it('with SGD and one eigenpair (e, λ): the step along e is the Newton step −α(e·g)/(λ + ρ) (the local Hessian is H + ρI), the rest is −η g⊥', async () => {
     const { x0, seen, x } = await withEigen('sgd', [LAMBDA], [E], 1);
     const g = x0.map((xj, j) => xj - (C[j] ?? 0) + RHO * (xj - (V[j] ?? 0)));
     const along = dot(E, g);
@@ -161,12 +161,26 @@ describe('AdmmLocal eigen-information', () => {
     const step = x.map((xj, j) => xj - (x0[j] ?? 0));
     expectClose(seen[0] ?? [], x0, 0);
     // Along e: FOSI's −α/λ (e·g), not SGD's −η (e·g).
-    expect(ALPHA / LAMBDA).not.toBeCloseTo(LR, 3);
-    expect(dot(E, step)).toBeCloseTo(-(ALPHA / LAMBDA) * along, 6);
+    expect(ALPHA / (LAMBDA + RHO)).not.toBeCloseTo(LR, 3);
+    expect(dot(E, step)).toBeCloseTo(-(ALPHA / (LAMBDA + RHO)) * along, 6);
     expect(Math.abs(dot(E, step) - -LR * along)).toBeGreaterThan(1e-3);
     // Orthogonal to e: the base step on g's orthogonal part.
     const stepPerp = step.map((sj, j) => sj - dot(E, step) * (E[j] ?? 0));
     expectClose(stepPerp, gPerp.map((v) => -LR * v));
+  });
+
+  it('a new ρ re-installs the eigen-information shifted by it: the next Newton step is −α(e·g)/(λ + ρ_new)', async () => {
+    const local = new AdmmLocal(baseOptimizerOf('sgd', LR));
+    const st = startOf(START);
+    expect(local.setEigen(Float64Array.of(LAMBDA), Float32Array.from(E), N)).toBeNull();
+    await local.round(input({ restart: true, steps: 1, newtonRate: ALPHA }), st.start, quadratic().gradient);
+    const q = quadratic();
+    const rho = 2;
+    const r = await local.round(input({ steps: 1, newtonRate: ALPHA, rho }), st.start, q.gradient);
+    const x0 = q.seen[0] ?? [];
+    const g = x0.map((xj, j) => xj - (C[j] ?? 0) + rho * (xj - (V[j] ?? 0)));
+    const step = Array.from(r.x).map((xj, j) => xj - (x0[j] ?? 0));
+    expect(dot(E, step)).toBeCloseTo(-(ALPHA / (LAMBDA + rho)) * dot(E, g), 6);
   });
 
   it('a restart keeps the last eigen-information: the first step after it is the Newton step again', async () => {
@@ -177,7 +191,7 @@ describe('AdmmLocal eigen-information', () => {
       const r = await local.round(input({ restart: true, steps: 1, newtonRate: ALPHA }), st.start, quadratic().gradient);
       const g = START.map((xj, j) => xj - (C[j] ?? 0)); // restart: anchored to the start, no ρ term
       const step = Array.from(r.x).map((xj, j) => xj - (START[j] ?? 0));
-      return dot(E, step) / (-(ALPHA / LAMBDA) * dot(E, g));
+      return dot(E, step) / (-(ALPHA / (LAMBDA + RHO)) * dot(E, g));
     };
     expect(await newtonAlongE()).toBeCloseTo(1, 5);
     expect(await newtonAlongE()).toBeCloseTo(1, 5);
@@ -189,23 +203,24 @@ describe('AdmmLocal eigen-information', () => {
     for (let t = 0; t < 3; t++) {
       const g = y.map((yj, j) => yj - (C[j] ?? 0) + RHO * (yj - (V[j] ?? 0)));
       const along = dot(E, g);
-      y = y.map((yj, j) => yj - LR * ((g[j] ?? 0) - along * (E[j] ?? 0)) - (ALPHA / LAMBDA) * along * (E[j] ?? 0));
+      y = y.map((yj, j) => yj - LR * ((g[j] ?? 0) - along * (E[j] ?? 0)) - (ALPHA / (LAMBDA + RHO)) * along * (E[j] ?? 0));
     }
     expectClose(x, y);
   });
 
-  it('with two eigenpairs the base part is scaled by s = clip(λ_max / λ_min, 1, c)', async () => {
+  it('with two eigenpairs the base part is scaled by s = clip((λ_max + ρ) / (λ_min + ρ), 1, c)', async () => {
     const e1 = [0.5, 0.5, 0.5, 0.5];
     const e2 = [0.5, -0.5, 0.5, -0.5];
     const lams = [2, 5]; // ascending
     for (const clip of [3, 2]) {
       const { x0, x } = await withEigen('sgd', lams, [e1, e2], 1, clip);
-      const s = Math.min(Math.max(5 / 2, 1), clip);
+      // The local Hessian is H + ρI: η = 1/(λ + ρ), and s = clip(η_min-λ / η_max-λ) = clip((5 + ρ)/(2 + ρ)).
+      const s = Math.min(Math.max((5 + RHO) / (2 + RHO), 1), clip);
       const g = x0.map((xj, j) => xj - (C[j] ?? 0) + RHO * (xj - (V[j] ?? 0)));
       const a1 = dot(e1, g);
       const a2 = dot(e2, g);
       const gPerp = g.map((gj, j) => gj - a1 * (e1[j] ?? 0) - a2 * (e2[j] ?? 0));
-      const want = x0.map((xj, j) => xj - s * LR * (gPerp[j] ?? 0) - ALPHA * ((a1 / 2) * (e1[j] ?? 0) + (a2 / 5) * (e2[j] ?? 0)));
+      const want = x0.map((xj, j) => xj - s * LR * (gPerp[j] ?? 0) - ALPHA * ((a1 / (2 + RHO)) * (e1[j] ?? 0) + (a2 / (5 + RHO)) * (e2[j] ?? 0)));
       expectClose(x, want);
     }
   });
@@ -228,7 +243,7 @@ describe('AdmmLocal eigen-information', () => {
       const base = trace.map((tj) => -LR * tj);
       const baseAlong = dot(E, base);
       const d2 = base.map((bj, j) => bj - baseAlong * (E[j] ?? 0));
-      const d1 = E.map((ej) => (dot(E, vel) / LAMBDA) * ej);
+      const d1 = E.map((ej) => (dot(E, vel) / (LAMBDA + RHO)) * ej);
       y = y.map((yj, j) => yj + (d2[j] ?? 0) - ALPHA * (d1[j] ?? 0));
     }
     expectClose(x, y, 2e-6);
@@ -238,7 +253,7 @@ describe('AdmmLocal eigen-information', () => {
       for (let t = 0; t < steps; t++) {
         const g = z.map((zj, j) => zj - (C[j] ?? 0) + RHO * (zj - (V[j] ?? 0)));
         const along = dot(E, g);
-        z = z.map((zj, j) => zj - LR * ((g[j] ?? 0) - along * (E[j] ?? 0)) - (ALPHA / LAMBDA) * along * (E[j] ?? 0));
+        z = z.map((zj, j) => zj - LR * ((g[j] ?? 0) - along * (E[j] ?? 0)) - (ALPHA / (LAMBDA + RHO)) * along * (E[j] ?? 0));
       }
       return z;
     })();
@@ -252,7 +267,7 @@ describe('AdmmLocal eigen-information', () => {
     const r = await local.round(input({ restart: true, steps: 1, newtonRate: ALPHA }), st.start, quadratic().gradient);
     const g = START.map((s, j) => s - (C[j] ?? 0));
     const along = dot(E, g);
-    const want = START.map((s, j) => s - LR * ((g[j] ?? 0) - along * (E[j] ?? 0)) - (ALPHA / LAMBDA) * along * (E[j] ?? 0));
+    const want = START.map((s, j) => s - LR * ((g[j] ?? 0) - along * (E[j] ?? 0)) - (ALPHA / (LAMBDA + RHO)) * along * (E[j] ?? 0));
     expectClose(r.x, want);
   });
 });

@@ -5,8 +5,10 @@
  *     ∇f_i(x) + ρ(x − v),   v = z − u_i (the round's anchor; the coordinator holds u_i),
  *
  * FOSI (core/optim/fosi.ts) with the eigen-information the coordinator last gathered from the shard owners:
- * the hybrid-order step (Newton on the top-k subspace, the base optimizer on the rest). No tfjs here: the
- * runtime passes the gradient of f_i on a fresh batch at x.
+ * the hybrid-order step (Newton on the top-k subspace, the base optimizer on the rest). The local objective
+ * f_i + (ρ/2)‖x − v‖² has Hessian H + ρI, so its Newton rates are η_j = 1/(λ_j + ρ): the eigenvalues are
+ * installed shifted by the round's ρ, again whenever ρ changes. No tfjs here: the runtime passes the gradient
+ * of f_i on a fresh batch at x.
  */
 import { augmentedGradient } from '../../core/optim/admm.ts';
 import { createFosi, type BaseOptimizer, type Fosi, type FosiState } from '../../core/optim/fosi.ts';
@@ -44,10 +46,10 @@ export class AdmmLocal {
   private x: Float32Array | null = null;
   private fosi: Fosi | null = null;
   private state: FosiState | null = null;
-  /** Eigen-information to install at the next local step (FOSI copies it then). */
-  private pendingEigen: EigenInfo | null = null;
-  /** The last eigen-information received, installed again when a restart rebuilds the FOSI state. */
+  /** The last eigen-information received (unshifted). */
   private lastEigen: EigenInfo | null = null;
+  /** ρ the installed η were computed with; null: (re)install at the next step. */
+  private installedRho: number | null = null;
   private eigenFloats = 0;
 
   constructor(private readonly base: BaseOptimizer) {}
@@ -66,8 +68,8 @@ export class AdmmLocal {
     if (eigvecs.length !== r * n) return `eigenvectors hold ${eigvecs.length} floats, expected ${r} x ${n}`;
     if (!eigvals.every(Number.isFinite) || !eigvecs.every(Number.isFinite)) return 'eigen-information holds a non-finite value';
     const rows = Array.from({ length: r }, (_, j) => eigvecs.slice(j * n, (j + 1) * n));
-    this.pendingEigen = { eigvals: eigvals.slice(), eigvecs: rows, k: r, l: 0 };
-    this.lastEigen = this.pendingEigen;
+    this.lastEigen = { eigvals: eigvals.slice(), eigvecs: rows, k: r, l: 0 };
+    this.installedRho = null;
     this.eigenFloats = r * n;
     return null;
   }
@@ -78,7 +80,7 @@ export class AdmmLocal {
       this.x = await start();
       this.fosi = createFosi({ base: this.base, alpha: input.newtonRate, clip: input.clip, decay: NEWTON_DECAY, warmup: 1, refreshEvery: 1 });
       this.state = this.fosi.init(this.x);
-      this.pendingEigen ??= this.lastEigen;
+      this.installedRho = null; // a fresh FOSI state holds no eigen-information: install the last one again
     }
     const anchor = input.restart ? this.x.slice() : input.anchor;
     if (anchor.length !== this.x.length) throw new RangeError(`anchor has ${anchor.length} values, the model ${this.x.length}`);
@@ -89,14 +91,19 @@ export class AdmmLocal {
     let lossSum = 0;
     // The augmented term's z − u is one vector, so ρ(x − z + u) = ρ(x − v) with z = v and u = 0.
     const zero = new Float32Array(x.length);
+    const last = this.lastEigen;
+    let pending: EigenInfo | null = null;
+    if (last !== null && this.installedRho !== input.rho) {
+      pending = { ...last, eigvals: last.eigvals.map((lam) => lam + input.rho) };
+      this.installedRho = input.rho;
+    }
     for (let t = 0; t < input.steps; t++) {
       const r = await gradient(x);
       count += r.count;
       lossSum += r.lossSum;
       const g = augmentedGradient(r.g, x, anchor, zero, input.rho);
-      const eigen = this.pendingEigen;
-      this.pendingEigen = null;
-      const u = fosi.update(g, state, x, eigen);
+      const u = fosi.update(g, state, x, pending);
+      pending = null;
       state = u.state;
       const next = new Float32Array(x.length);
       for (let j = 0; j < x.length; j++) next[j] = (x[j] ?? 0) + (u.updates[j] ?? 0);
