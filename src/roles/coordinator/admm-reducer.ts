@@ -16,12 +16,13 @@
  */
 import type { PeerId } from '../../core/ids.ts';
 import { flatten, unflatten } from '../../core/math/flat-params.ts';
-import { ADMM_DEFAULTS, admmResiduals, balanceRho } from '../../core/optim/admm.ts';
+import { axpy } from '../../core/linalg/vec.ts';
+import { ADMM_DEFAULTS, admmResiduals, balanceRho, consensusAverage, dualUpdate } from '../../core/optim/admm.ts';
 import { MAX_ADMM_RHO } from '../../protocol/validate-second-order.ts';
 import type { AdmmUpdateMsg } from '../../protocol/messages.ts';
 import { f32 } from '../../protocol/wire-tensor.ts';
 import { log, send, type CommonCommand } from '../commands.ts';
-import { failRun } from './client-reports.ts';
+import { failRun, progressToMembers } from './client-reports.ts';
 import type { AdmmRun, CoordinatorState, Member } from './state.ts';
 
 /** The coordinator's ADMM options (from Dho2Options; `clip` already resolved from FOSI's default). */
@@ -72,14 +73,8 @@ export const MAX_ADMM_PARAM_ABS = 1e6;
 const RHO_RANGE = 1000;
 
 const activeIds = (s: CoordinatorState): PeerId[] => Object.values(s.members).filter((m) => m.active && !m.excluded).map((m) => m.id);
-const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
 const totalSteps = (s: CoordinatorState): number => s.config.epochs * s.stepsPerEpoch;
 
-function progress(s: CoordinatorState, phase: string): AdmmCommand[] {
-  return Object.values(s.members).filter((m) => !m.excluded).map((m) =>
-    send(m.id, { type: 'progress', runId: s.config.runId, phase, epoch: s.epoch, step: s.step, loss: finiteOrNull(s.loss), testAccuracy: finiteOrNull(s.testAccuracy) }),
-  );
-}
 
 /**
  * Sends round `run.round` from swarm step `s.step` to `ids`: K local steps, or fewer so a round never crosses
@@ -100,7 +95,7 @@ function sendRound(s: CoordinatorState, ctx: AdmmContext, run: AdmmRun, ids: rea
   for (const id of expected) {
     const u = duals[id];
     const restart = z === null || u === undefined || restarting(id);
-    const anchor = restart ? [] : unflatten(minus(z, u), ctx.paramSizes).map((a) => f32([a.length], a));
+    const anchor = restart ? [] : unflatten(axpy(-1, u, z.slice()), ctx.paramSizes).map((a) => f32([a.length], a));
     commands.push(send(id, {
       type: 'admm-round', runId: s.config.runId, round: run.round, step: s.step, steps, batchSize: share[id] ?? 0,
       rho: run.rho, newtonRate: o.newtonRate, clip: o.clip, restart, anchor,
@@ -165,14 +160,7 @@ export function advanceAdmm(s: CoordinatorState, ctx: AdmmContext): AdmmOut {
   const n = ctx.paramSizes.reduce((a, b) => a + b, 0);
   const xs = entries.map(([, r]) => r.x);
   const us = entries.map(([id]) => run.duals[id] ?? new Float32Array(n));
-  // Summed in float64 (no float32 rounding across members), stored as float32.
-  const sum = new Float64Array(n);
-  for (let i = 0; i < xs.length; i++) {
-    const x = xs[i] ?? new Float32Array(n);
-    const u = us[i] ?? new Float32Array(n);
-    for (let j = 0; j < n; j++) sum[j] = (sum[j] ?? 0) + (x[j] ?? 0) + (u[j] ?? 0);
-  }
-  const z = Float32Array.from(sum, (v) => v / xs.length);
+  const z = consensusAverage(xs, us); // summed in float64
   const res = admmResiduals(xs, z, run.z ?? z, run.rho);
   // No balancing in round 0 (no z_prev, no dual residual) nor with one member (its primal residual is 0 by
   // construction, which would halve ρ every round); ρ stays within RHO_RANGE of ρ₀.
@@ -186,7 +174,7 @@ export function advanceAdmm(s: CoordinatorState, ctx: AdmmContext): AdmmOut {
   entries.forEach(([id], i) => {
     const x = xs[i] ?? z;
     const u = us[i] ?? z;
-    duals[id] = Float32Array.from(u, (uj, j) => (uj + (x[j] ?? 0) - (z[j] ?? 0)) * balance.dualScale);
+    duals[id] = dualUpdate(u, x, z).map((v) => v * balance.dualScale);
   });
   const rows = entries.reduce((a, [, r]) => a + r.count, 0);
   const loss = entries.reduce((a, [, r]) => a + r.lossSum, 0) / rows;
@@ -202,7 +190,7 @@ export function advanceAdmm(s: CoordinatorState, ctx: AdmmContext): AdmmOut {
   const checkpoint: AdmmCommand[] = step % s.stepsPerEpoch === 0 ? [{ type: 'checkpoint', step, epoch }] : [];
   if (finished) {
     const fin: CoordinatorState = { ...base, phase: 'evaluating-final' };
-    return { state: fin, commands: [note, evaluate, ...checkpoint, ...progress(fin, 'evaluating-final')] };
+    return { state: fin, commands: [note, evaluate, ...checkpoint, ...progressToMembers(fin, 'evaluating-final')] };
   }
   // Members that joined during the round come in now, with u_i = 0, from a `start` that carries z (the
   // coordinator replica holds z once `evaluate` has run, which comes before their `start`).
@@ -224,10 +212,6 @@ export function advanceAdmm(s: CoordinatorState, ctx: AdmmContext): AdmmOut {
   // Rounds go out first (training resumes at once); evaluation and the joiners' start + round after it.
   return {
     state: out.state,
-    commands: [note, ...curvature, ...out.commands.filter((c) => !isJoinerRound(c)), evaluate, ...checkpoint, ...starts, ...out.commands.filter(isJoinerRound), ...progress(out.state, 'training')],
+    commands: [note, ...curvature, ...out.commands.filter((c) => !isJoinerRound(c)), evaluate, ...checkpoint, ...starts, ...out.commands.filter(isJoinerRound), ...progressToMembers(out.state, 'training')],
   };
-}
-
-function minus(a: Float32Array, b: Float32Array): Float32Array {
-  return Float32Array.from(a, (x, j) => x - (b[j] ?? 0));
 }

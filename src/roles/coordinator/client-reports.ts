@@ -73,3 +73,12 @@ export function maybeFinish(s: CoordinatorState, now: number): ReportOut {
     ],
   };
 }
+
+const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
+
+/** `progress` to every non-excluded member: phase, epoch, step, loss and test accuracy (rounds-based flows). */
+export function progressToMembers(s: CoordinatorState, phase: string): CommonCommand[] {
+  return Object.values(s.members).filter((m) => !m.excluded).map((m) =>
+    send(m.id, { type: 'progress', runId: s.config.runId, phase, epoch: s.epoch, step: s.step, loss: finiteOrNull(s.loss), testAccuracy: finiteOrNull(s.testAccuracy) }),
+  );
+}

@@ -19,7 +19,7 @@ import type { FedAvgUpdateMsg } from '../../protocol/messages.ts';
 import { f32 } from '../../protocol/wire-tensor.ts';
 import { log, send, type CommonCommand } from '../commands.ts';
 import { hostIds } from './analytic-reducer.ts';
-import { failRun } from './client-reports.ts';
+import { failRun, progressToMembers } from './client-reports.ts';
 import type { CoordinatorState, FedAvgRound, StepContribution } from './state.ts';
 
 /** The commands this flow emits: a subset of the coordinator's commands. */
@@ -41,14 +41,6 @@ export type FedAvgVerdict =
   | { readonly kind: 'ignore'; readonly reason: string }
   | { readonly kind: 'evict'; readonly reason: string };
 
-const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
-
-/** Progress to every non-excluded member: epoch and step are the rounds completed. */
-function progress(s: CoordinatorState, phase: string): FedAvgCommand[] {
-  return Object.values(s.members).filter((m) => !m.excluded).map((m) =>
-    send(m.id, { type: 'progress', runId: s.config.runId, phase, epoch: s.epoch, step: s.step, loss: finiteOrNull(s.loss), testAccuracy: finiteOrNull(s.testAccuracy) }),
-  );
-}
 
 /**
  * Sends round `round` (from `global`) to the active hosts. Round config.epochs is the final one: phase
@@ -75,7 +67,7 @@ export function startFedAvg(s: CoordinatorState, initial: readonly Float32Array[
   const out = sendRound({ ...s, step: 0, epoch: 0 }, 0, initial);
   // With epochs = 0 the run is already final: evaluate the initial model too.
   if (out.state.phase !== 'evaluating-final') return out;
-  return { state: out.state, commands: [...out.commands, { type: 'evaluate', step: 0, params: initial }, ...progress(out.state, 'evaluating-final')] };
+  return { state: out.state, commands: [...out.commands, { type: 'evaluate', step: 0, params: initial }, ...progressToMembers(out.state, 'evaluating-final')] };
 }
 
 /** Total rows of the clients `host` holds: the most rows a `fedavg-update` of it can cover. */
@@ -135,5 +127,5 @@ export function advanceFedAvg(s: CoordinatorState): FedAvgOut {
   const next = sendRound(averaged, done, global);
   if (next.state.phase === 'failed') return { state: next.state, commands: [note, ...next.commands] };
   const phase = next.state.phase === 'evaluating-final' ? 'evaluating-final' : 'training';
-  return { state: next.state, commands: [note, evaluate, ...next.commands, ...progress(next.state, phase)] };
+  return { state: next.state, commands: [note, evaluate, ...next.commands, ...progressToMembers(next.state, phase)] };
 }

@@ -4,6 +4,7 @@
  * answers each `shard-op` with a `shard-reply`. Every op is checked (plan epoch, lengths, finiteness) by the
  * owner code; a bad op is refused with a reason, never thrown, and leaves the state usable.
  */
+import { flatten } from '../../core/math/flat-params.ts';
 import { createFosi } from '../../core/optim/fosi.ts';
 import { checkFactorSums, invertFactors, preconditionLayer, type KfacInverse } from '../../core/optim/kfac.ts';
 import { packedLength } from '../../core/analytic/packed-symmetric.ts';
@@ -92,7 +93,7 @@ export class ShardHost {
       case 'anchor': o.anchor(); return ok(EMPTY);
       case 'extrapolate': return map(o.extrapolate(), (d) => ({ vector: d }));
       // Consensus ADMM: the installed V_p rows back to back ([r, size]), gathered into full rows for local steps.
-      case 'eigvecs': return ok({ vector: concatRows(o.eigvecs) });
+      case 'eigvecs': return ok({ vector: flatten(o.eigvecs) });
       default: return assertNever(msg.op);
     }
   }
@@ -124,13 +125,6 @@ export class ShardHost {
 
 function map<T, U>(r: Result<T, string>, f: (x: T) => U): Result<U, string> {
   return r.ok ? ok(f(r.value)) : r;
-}
-
-function concatRows(rows: readonly Float32Array[]): Float32Array {
-  const out = new Float32Array(rows.reduce((n, r) => n + r.length, 0));
-  let at = 0;
-  for (const r of rows) { out.set(r, at); at += r.length; }
-  return out;
 }
 
 function prepend(x: number, rest: Float64Array): Float64Array {
