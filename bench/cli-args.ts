@@ -17,7 +17,7 @@ export interface BenchOptions {
   /** False with --no-build: never run `npm run build`, even when dist/ looks stale. */
   readonly build: boolean;
   readonly dataset: 'mnist' | 'fashion-mnist';
-  /** Baseline and daso epochs; null = the suite's default (baseline 3, or 1 with --quick; daso 4, or 2 with --quick). */
+  /** Baseline and daso epochs; null = the suite's default (baseline 3, or 1 with --quick; daso 15 (ALGORITHMS.md 3.9), or 2 with --quick). */
   readonly epochs: number | null;
   /** Baseline target accuracy; null = 0.9 for MNIST, 0.8 for Fashion-MNIST. */
   readonly target: number | null;
@@ -51,7 +51,7 @@ export const USAGE = `usage: npm run bench -- --suite transport|backends|baselin
                   dho2: Fashion-MNIST only, 1 epoch x 6 methods; chaos: 2 epochs, so the coordinator is closed in the last one)
   --no-build      never run npm run build (by default it runs when dist/ is missing or older than src/)
   --dataset D     mnist | fashion-mnist (baseline, daso, chaos; default mnist; dho2 runs both)
-  --epochs E      baseline epochs (default 3, 1 with --quick); daso epochs (default 4, 2 with --quick); dho2 epochs (default 3, 1 with --quick);
+  --epochs E      baseline epochs (default 3, 1 with --quick); daso epochs (default 15, 2 with --quick); dho2 epochs (default 3, 1 with --quick);
                   chaos epochs (default 3, 2 with --quick; 1 closes no tab)
   --target A      baseline target test accuracy (default 0.9 MNIST, 0.8 Fashion-MNIST)
   --backend B     baseline, daso, dho2 and chaos ?backend= for every tab: auto | webgpu | webgl | wasm | cpu (default auto)`;

@@ -70,8 +70,12 @@ interface SwarmResult { readonly run: BenchRun; readonly weights: LayerMatrix[] 
 const KEPT_LOG_LINES = 20;
 const MILESTONE = /starts:|solved from|rounds done|averaged|finished|left|joined mid-run|failed/;
 
-const keptLog = (s: SwarmStatus | null): string[] =>
-  (s?.log ?? []).filter((l) => l.level !== 'info' || MILESTONE.test(l.text)).slice(-KEPT_LOG_LINES).map((l) => `${l.level}: ${l.text}`);
+/** Each kept line starts with its time since the run started (`+1.23 s`), which breaks a run's time down by phase. */
+const keptLog = (s: SwarmStatus | null): string[] => {
+  const t0 = s?.startedAt ?? null;
+  const at = (ms: number): string => (t0 === null ? '' : `+${((ms - t0) / 1000).toFixed(2)} s `);
+  return (s?.log ?? []).filter((l) => l.level !== 'info' || MILESTONE.test(l.text)).slice(-KEPT_LOG_LINES).map((l) => `${at(l.at)}${l.level}: ${l.text}`);
+};
 
 /** Per client, its hosting tab: 0 = the coordinator tab's own worker, then 1, 2, ... in order of first appearance. */
 function hostTabs(coord: SwarmStatus | null): number[] {

@@ -31,7 +31,13 @@ const GROUP_SIZE = 2;
 /** ALGORITHMS.md 3.9's optimizer for all three methods (dp's default Adam would make accuracies incomparable). */
 const OPTIMIZER = { optimizer: 'sgd-momentum', lr: 0.05 } as const;
 const RECRUIT_TIMEOUT_MS = 120_000;
-/** 4 epochs of flat sync over the slow link on 2 shared cores: a few minutes; --quick (2 epochs) less. */
+/**
+ * The default epochs: ALGORITHMS.md 3.9's small-scale reproduction (15 epochs, warmup = cooldown = 2). Fewer
+ * epochs make the blocking warmup and cooldown most of a DASO run (4 epochs: half of it).
+ */
+const DEFAULT_EPOCHS = 15;
+const QUICK_EPOCHS = 2;
+/** 15 epochs of flat sync over the slow link on 2 shared cores take ~4-5 minutes; --quick (2 epochs) less. */
 const RUN_TIMEOUT_MS = 900_000;
 const QUICK_RUN_TIMEOUT_MS = 360_000;
 /** Workers finish their last epoch a moment after the coordinator; their DASO counters are final then. */
@@ -178,14 +184,14 @@ function sanityNotes(runs: readonly BenchRun[]): string[] {
 /** The suite (see the module comment). */
 export const dasoSuite: Suite = async (ctx) => {
   const o = ctx.options;
-  const epochs = o.epochs ?? (o.quick ? 2 : 4);
+  const epochs = o.epochs ?? (o.quick ? QUICK_EPOCHS : DEFAULT_EPOCHS);
   const timeoutMs = o.quick ? QUICK_RUN_TIMEOUT_MS : RUN_TIMEOUT_MS;
   const phases = dasoPhaseEpochs(epochs);
   ctx.progress.grow(METHODS.length);
   const notes: string[] = [
     `${o.dataset}, MLP, ${epochs} epoch(s), seed ${o.seed}, SGD momentum 0.9 lr ${OPTIMIZER.lr}, global batch 128 (32 per tab), backend ${o.backend}; 2 groups x 2 tabs (coordinator tab + worker 1 in g0, workers 2-3 in g1), slow link ${LINK_PARAM} between the groups`,
     'flat-sync: algo=dp ignores ?emulateGlobalLink (src/app/join-room.ts emulates only for algo=daso), so the bench injects the same link model (link-emulation.ts: FIFO wire, bytes/rate, pipelined latency, per link and direction) into the two g1 tabs\' RTCDataChannels: each g1 tab\'s link to the coordinator (the parameter server, in g0) is slow both ways; worker 1 and the coordinator tab\'s in-process worker are not. Each g1 tab gets its own 10 MB/s (not one shared link), which favours flat sync',
-    `hier-sync: dasoWarmup=${epochs}, dasoCooldown=0, dasoMaxGs=1: every epoch warmup, (gs, ls, B) = (0, 0, 0): local gradient average every batch + a blocking bf16 global parameter average every batch between one rotating member per group. daso: dasoWarmup=dasoCooldown=${phases} (the app's 2 + 2 would leave no cycling epoch in a ${epochs}-epoch run), dasoMaxGs 8, bf16`,
+    `hier-sync: dasoWarmup=${epochs}, dasoCooldown=0, dasoMaxGs=1: every epoch warmup, (gs, ls, B) = (0, 0, 0): local gradient average every batch + a blocking bf16 global parameter average every batch between one rotating member per group. daso: dasoWarmup=dasoCooldown=${phases} (ALGORITHMS.md 3.9: 2 + 2; fewer in runs under 8 epochs, where the app's 2 + 2 would leave little or no cycling), dasoMaxGs 8, bf16`,
     'wallSeconds = trainSeconds = the coordinator\'s endedAt − startedAt; benchSeconds adds tab start-up. globalBytes = bytes over the slow link, both directions (flat-sync: the shim\'s count of the g1 tabs\' data channel bytes incl. chunk headers and control messages; DASO: the sum of the tabs\' daso.worker.bytesGlobal, payload only); localBytes likewise for the cheap links. The dp coordinator also evaluates every 10 steps (DASO once per epoch), on the same 2 cores',
   ];
   const runs: BenchRun[] = [];
