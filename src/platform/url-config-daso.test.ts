@@ -18,6 +18,15 @@ describe('parseUrlConfig, DASO parameters', () => {
     expect(bad.problems).toHaveLength(4);
   });
 
+  it('reads the RTT grouping threshold: off by default, 5 ms for a bare `dasoRttMs`, a bad value reported', () => {
+    expect(parseUrlConfig(new URLSearchParams('algo=daso')).daso.rttThresholdMs).toBeNull();
+    expect(parseUrlConfig(new URLSearchParams('dasoRttMs=2.5')).daso.rttThresholdMs).toBe(2.5);
+    const bare = parseUrlConfig(new URLSearchParams('dasoRttMs='));
+    expect([bare.daso.rttThresholdMs, bare.problems.length]).toEqual([5, 1]);
+    const zero = parseUrlConfig(new URLSearchParams('dasoRttMs=0'));
+    expect([zero.daso.rttThresholdMs, zero.problems.length]).toEqual([5, 1]);
+  });
+
   it('parses link profiles with and without a bandwidth cap', () => {
     expect(parseLinkProfile('0ms')).toEqual({ latencyMs: 0, bytesPerSecond: Infinity });
     expect(parseLinkProfile('12.5ms,500KBps')).toEqual({ latencyMs: 12.5, bytesPerSecond: 5e5 });

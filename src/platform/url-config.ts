@@ -37,7 +37,7 @@ export interface UrlConfig {
   readonly group: string | null;
   /** DASO: `?emulateGlobalLink=50ms,10MBps` delays sends to workers of other groups (bench and e2e only). */
   readonly emulateGlobalLink: GlobalLinkProfile | null;
-  /** DASO schedule and wire options (`dasoWarmup`, `dasoCooldown`, `dasoMaxGs`, `dasoWire`). */
+  /** DASO schedule, wire and grouping options (`dasoWarmup`, `dasoCooldown`, `dasoMaxGs`, `dasoWire`, `dasoRttMs`). */
   readonly daso: DasoUrlOptions;
   /** Second-order options (algos 'dho2', 'kfac'), as roles/second-order-options.ts (structural: platform/ does not import roles/). */
   readonly dho2: Dho2UrlOptions;
@@ -65,6 +65,8 @@ export interface DasoUrlOptions {
   readonly cooldownEpochs: number;
   readonly maxGlobalSkips: number;
   readonly wire: 'bf16' | 'fp16' | 'fp32';
+  /** `dasoRttMs=T`: measure round-trip times before the plan and merge devices closer than T ms; null = off. */
+  readonly rttThresholdMs: number | null;
 }
 
 /** Room names become part of PeerJS ids, which allow only [A-Za-z0-9_-]. */
@@ -79,7 +81,7 @@ export const DEFAULTS = {
  * DASO defaults: the small-scale reproduction of ALGORITHMS.md 3.9 (warmup = cooldown = 2 epochs, max_gs 8,
  * bf16 global messages).
  */
-export const DASO_URL_DEFAULTS: DasoUrlOptions = { warmupEpochs: 2, cooldownEpochs: 2, maxGlobalSkips: 8, wire: 'bf16' };
+export const DASO_URL_DEFAULTS: DasoUrlOptions = { warmupEpochs: 2, cooldownEpochs: 2, maxGlobalSkips: 8, wire: 'bf16', rttThresholdMs: null };
 
 /** `50ms,10MBps` (also `0ms`, `200ms,1.5MBps`, `20ms,500KBps`): one-way latency, then an optional bandwidth cap. */
 const LINK_RE = /^(\d+(?:\.\d+)?)ms(?:,(\d+(?:\.\d+)?)(K|M|G)Bps)?$/;
@@ -148,6 +150,8 @@ export function parseUrlConfig(q: URLSearchParams): UrlConfig {
     cooldownEpochs: num('dasoCooldown', DASO_URL_DEFAULTS.cooldownEpochs, 0, 1000),
     maxGlobalSkips: num('dasoMaxGs', DASO_URL_DEFAULTS.maxGlobalSkips, 1, 1024),
     wire: oneOf('dasoWire', ['bf16', 'fp16', 'fp32'], DASO_URL_DEFAULTS.wire),
+    // Off unless asked: tabs of two browsers on one computer are < 5 ms apart and would merge (ALGORITHMS.md 3.8).
+    rttThresholdMs: q.has('dasoRttMs') ? num('dasoRttMs', 5, 0, 1000, false, true) : DASO_URL_DEFAULTS.rttThresholdMs,
   };
   const d = DHO2_DEFAULTS;
   const dho2: Dho2UrlOptions = {

@@ -10,6 +10,9 @@
  * `generation` (protocol 7): a plan's number, 0 at the start and one more each time the coordinator re-forms
  * the groups after a member left. Every peer message and epoch report carries the generation of the plan it
  * was made under; one of another generation is stale (sent before its sender got the new plan) and ignored.
+ *
+ * RTT grouping (protocol 9): `daso-probe`, `daso-ping` and `daso-rtt` measure the round-trip times the
+ * coordinator clusters devices by, before the first plan.
  */
 import type { WireTensor } from './wire-tensor.ts';
 
@@ -93,4 +96,35 @@ export interface DasoEpochMsg {
   readonly count: number;
   readonly lossSum: number;
   readonly params: WireTensor;
+}
+
+/**
+ * Coordinator → a worker, before the plan of a run with RTT grouping (`?dasoRttMs`, protocol 9): measure the
+ * round-trip time to each of `peers` with `pings` pings each, one at a time, and answer with `daso-rtt`. Each
+ * pair is probed once, by its lower id (core/daso/groups.ts clusters on the measured times).
+ */
+export interface DasoProbeMsg {
+  readonly type: 'daso-probe';
+  readonly runId: string;
+  readonly peers: readonly string[];
+  readonly pings: number;
+}
+
+/** Worker ↔ worker: a round-trip probe (`pong: false`), answered with the same nonce and `pong: true`. */
+export interface DasoPingMsg {
+  readonly type: 'daso-ping';
+  readonly runId: string;
+  readonly nonce: number;
+  readonly pong: boolean;
+}
+
+/**
+ * Worker → coordinator, the answer to `daso-probe`: per probed peer, in `peers` order, the smallest round-trip
+ * time in ms (float64 [n]), or -1 where none was measured (no link, no answer).
+ */
+export interface DasoRttMsg {
+  readonly type: 'daso-rtt';
+  readonly runId: string;
+  readonly peers: readonly string[];
+  readonly rttMs: WireTensor;
 }

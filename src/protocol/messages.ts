@@ -7,7 +7,7 @@
  */
 import type { WireTensor } from './wire-tensor.ts';
 import type { AggregationRule } from '../core/math/robust-aggregate.ts';
-import type { DasoEpochMsg, DasoGlobalMsg, DasoGradsMsg, DasoParamsMsg, DasoPlanMsg, DasoScheduleMsg } from './messages-daso.ts';
+import type { DasoEpochMsg, DasoGlobalMsg, DasoGradsMsg, DasoParamsMsg, DasoPingMsg, DasoPlanMsg, DasoProbeMsg, DasoRttMsg, DasoScheduleMsg } from './messages-daso.ts';
 import type { AdmmCurvatureMsg, AdmmRoundMsg, AdmmUpdateMsg, CurvatureReplyMsg, CurvatureRequestMsg, ShardOpMsg, ShardPlanMsg, ShardReplyMsg } from './messages-second-order.ts';
 
 export type Role = 'coordinator' | 'worker';
@@ -358,6 +358,9 @@ export type Message =
   | DasoGlobalMsg
   | DasoParamsMsg
   | DasoEpochMsg
+  | DasoProbeMsg
+  | DasoPingMsg
+  | DasoRttMsg
   | ShardPlanMsg
   | ShardOpMsg
   | ShardReplyMsg
@@ -368,7 +371,7 @@ export type Message =
   | AdmmCurvatureMsg;
 
 export type {
-  DasoEpochMsg, DasoGlobalMsg, DasoGradsMsg, DasoParamsMsg, DasoPhaseName, DasoPlanMsg, DasoScheduleMsg, DasoWire,
+  DasoEpochMsg, DasoGlobalMsg, DasoGradsMsg, DasoParamsMsg, DasoPhaseName, DasoPingMsg, DasoPlanMsg, DasoProbeMsg, DasoRttMsg, DasoScheduleMsg, DasoWire,
 } from './messages-daso.ts';
 export type {
   AdmmCurvatureMsg, AdmmRoundMsg, AdmmUpdateMsg, BaseKind, CurvatureKind, CurvatureReplyMsg, CurvatureRequestMsg, ShardOpMsg, ShardOpName, ShardPlanMsg, ShardReplyMsg,

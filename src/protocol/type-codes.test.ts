@@ -41,6 +41,9 @@ describe('TYPE_CODES', () => {
       'admm-round': 34,
       'admm-update': 35,
       'admm-curvature': 36,
+      'daso-probe': 37,
+      'daso-ping': 38,
+      'daso-rtt': 39,
     });
     expect(Object.isFrozen(TYPE_CODES)).toBe(true);
   });
@@ -56,7 +59,7 @@ describe('TYPE_CODES', () => {
       expect(messageTypeOf(typeCodeOf(type))).toBe(type);
     }
     expect(messageTypeOf(0)).toBeUndefined();
-    expect(messageTypeOf(37)).toBeUndefined();
+    expect(messageTypeOf(40)).toBeUndefined();
     expect(messageTypeOf(1.5)).toBeUndefined();
   });
 

@@ -49,6 +49,9 @@ export const TYPE_CODES = Object.freeze({
   'admm-round': 34,
   'admm-update': 35,
   'admm-curvature': 36,
+  'daso-probe': 37,
+  'daso-ping': 38,
+  'daso-rtt': 39,
 } as const satisfies Record<MessageType, number>);
 
 /** A wire code that names a message type in this protocol version. */

@@ -49,4 +49,25 @@ describe('DASO message validation', () => {
     expect(code({ ...hello, device: { ...device, groupLabel: 'x'.repeat(65) } })).toMatch(/groupLabel/);
     expect(code({ ...hello, device: { ...device, machineId: 7 } })).toMatch(/machineId/);
   });
+
+  it('bounds RTT probes: at least one distinct peer, 1-16 pings; reports one time per peer, -1 or within a minute', () => {
+    const f64 = (...v: number[]) => ({ dtype: 'float64', shape: [v.length], data: Float64Array.from(v) });
+    const probe = { type: 'daso-probe', runId: 'r', peers: ['b', 'c'], pings: 5 };
+    expect(code(probe)).toBe('ok');
+    expect(code({ ...probe, peers: [] })).toMatch(/invalid-field.*peers/);
+    expect(code({ ...probe, peers: ['b', 'b'] })).toMatch(/invalid-field.*peers/);
+    expect(code({ ...probe, pings: 0 })).toMatch(/invalid-field.*pings/);
+    expect(code({ ...probe, pings: 17 })).toMatch(/invalid-field.*pings/);
+    const ping = { type: 'daso-ping', runId: 'r', nonce: 3, pong: false };
+    expect(code(ping)).toBe('ok');
+    expect(code({ ...ping, nonce: -1 })).toMatch(/invalid-field.*nonce/);
+    expect(code({ ...ping, pong: 'yes' })).toMatch(/invalid-field.*pong/);
+    const rtt = { type: 'daso-rtt', runId: 'r', peers: ['b', 'c'], rttMs: f64(0.4, -1) };
+    expect(code(rtt)).toBe('ok');
+    expect(code({ ...rtt, rttMs: f64(0.4) })).toMatch(/invalid-field.*rttMs/);
+    expect(code({ ...rtt, rttMs: f64(0.4, -2) })).toMatch(/invalid-field.*rttMs/);
+    expect(code({ ...rtt, rttMs: f64(0.4, Number.NaN) })).toMatch(/invalid-field.*rttMs/);
+    expect(code({ ...rtt, rttMs: f64(0.4, 60_001) })).toMatch(/invalid-field.*rttMs/);
+    expect(code({ ...rtt, rttMs: { dtype: 'float32', shape: [2], data: Float32Array.of(1, 2) } })).toMatch(/invalid-field.*rttMs/);
+  });
 });

@@ -19,6 +19,11 @@ export const MAX_DASO_SKIP = 1024;
 /** Longest epoch in batches: a step counter bound, far above 60k samples / 1 sample per batch. */
 export const MAX_STEPS_PER_EPOCH = MAX_DIM;
 
+/** Most pings per probed peer: the median of a few is enough; more only loads the links. */
+export const MAX_DASO_PINGS = 16;
+/** Largest round-trip time a worker may report: a minute is far past any link the swarm could use. */
+export const MAX_RTT_MS = 60_000;
+
 const WIRES: Readonly<Record<M.DasoWire, true>> = { bf16: true, fp16: true, fp32: true };
 const PHASES: Readonly<Record<M.DasoPhaseName, true>> = { warmup: true, cycling: true, cooldown: true };
 
@@ -85,5 +90,24 @@ export function parseDasoEpoch(f: Fields, maxCount: number): M.DasoEpochMsg {
     type: 'daso-epoch', runId: f.id('runId'), generation: f.count('generation'), epoch: f.count('epoch'), count: f.int('count', 0, maxCount),
     lossSum: f.num('lossSum', -Number.MAX_VALUE, Number.MAX_VALUE), params: flatVector(f, 'params'),
   };
+  return m;
+}
+
+export function parseDasoProbe(f: Fields): M.DasoProbeMsg {
+  const m: M.DasoProbeMsg = { type: 'daso-probe', runId: f.id('runId'), peers: f.ids('peers', MAX_DASO_MEMBERS), pings: f.int('pings', 1, MAX_DASO_PINGS) };
+  f.require('peers', m.peers.length >= 1 && new Set(m.peers).size === m.peers.length, 'distinct ids, at least one', 'a repeated one or none');
+  return m;
+}
+
+export function parseDasoPing(f: Fields): M.DasoPingMsg {
+  const m: M.DasoPingMsg = { type: 'daso-ping', runId: f.id('runId'), nonce: f.count('nonce'), pong: f.bool('pong') };
+  return m;
+}
+
+export function parseDasoRtt(f: Fields): M.DasoRttMsg {
+  const m: M.DasoRttMsg = { type: 'daso-rtt', runId: f.id('runId'), peers: f.ids('peers', MAX_DASO_MEMBERS), rttMs: f.shaped('rttMs', 'float64', [MAX_DASO_MEMBERS]) };
+  f.require('peers', new Set(m.peers).size === m.peers.length, 'distinct ids', 'a repeated one');
+  f.require('rttMs', m.rttMs.data.length === m.peers.length, `${m.peers.length} entries, one per peer`, m.rttMs.data.length);
+  f.require('rttMs', Array.from(m.rttMs.data).every((v) => v === -1 || (v >= 0 && v <= MAX_RTT_MS)), `-1 or a time in [0, ${MAX_RTT_MS}] ms`, 'another value');
   return m;
 }

@@ -23,7 +23,7 @@ import {
 } from './validate-federated.ts';
 import type { WireTensor } from './wire-tensor.ts';
 import { parseAdmmCurvature, parseAdmmRound, parseAdmmUpdate, parseCurvatureReply, parseCurvatureRequest, parseShardOp, parseShardPlan, parseShardReply } from './validate-second-order.ts';
-import { parseDasoEpoch, parseDasoGlobal, parseDasoGrads, parseDasoParams, parseDasoPlan, parseDasoSchedule, parseGroupHints } from './validate-daso.ts';
+import { parseDasoEpoch, parseDasoGlobal, parseDasoGrads, parseDasoParams, parseDasoPing, parseDasoPlan, parseDasoProbe, parseDasoRtt, parseDasoSchedule, parseGroupHints } from './validate-daso.ts';
 
 export { MAX_SHORT_STRING_CHARS } from './validate-fields.ts';
 export { MAX_ANALYTIC_CLASSES, MAX_ANALYTIC_INPUTS, MAX_ANALYTIC_LAYERS, MAX_ANALYTIC_OUTPUTS } from './validate-federated.ts';
@@ -199,6 +199,9 @@ const PARSERS: { readonly [K in M.MessageType]: (f: Fields) => M.MessageOf<K> } 
   'daso-params': parseDasoParams,
   // An epoch's sample count is bounded by the training split (MAX_DIM rows).
   'daso-epoch': (f) => parseDasoEpoch(f, MAX_DIM),
+  'daso-probe': parseDasoProbe,
+  'daso-ping': parseDasoPing,
+  'daso-rtt': parseDasoRtt,
   'shard-plan': parseShardPlan,
   'shard-op': parseShardOp,
   'shard-reply': parseShardReply,

@@ -1,2 +1,2 @@
 /** The wire protocol version. Peers must match exactly (see docs/PROTOCOL.md, "Version policy"). */
-export const PROTOCOL_VERSION = 8;
+export const PROTOCOL_VERSION = 9;

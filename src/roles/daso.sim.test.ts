@@ -28,7 +28,8 @@ beforeAll(async () => { await tf.setBackend('cpu'); await tf.ready(); });
  */
 interface Churn { readonly kind: 'drop' | 'join'; readonly worker: number; readonly epoch: number; readonly batch: number }
 
-async function simulate(epochs: number, opts: { algo?: Algo; link?: LinkProfile; churn?: Churn } = {}) {
+/** `rtt`: no labels; the coordinator groups by measured round-trip times, with `crossMs` one way between {w0, w1} and {w2, w3}. */
+async function simulate(epochs: number, opts: { algo?: Algo; link?: LinkProfile; churn?: Churn; rtt?: { crossMs: number } } = {}) {
   const ds = syntheticDataset(600, 200, 5);
   const hub = createMemoryHub({ seed: 3 });
   const coordId = peerIdFrom('swarm-daso-coordinator');
@@ -39,16 +40,24 @@ async function simulate(epochs: number, opts: { algo?: Algo; link?: LinkProfile;
   const now = (): number => 0; // frozen: a loaded CI machine must not make slow steps look like dead peers
   const coordinator = new CoordinatorRuntime({
     now, transport: hub.createTransport(coordId), room: 'sim', config, minPeers: 4, autostart: true, dataset: ds,
-    daso: { warmupEpochs: 1, cooldownEpochs: 1, maxGlobalSkips: 8, wire: 'bf16' }, onFinished: (ok, reason) => { finished({ ok, reason }); },
+    daso: { warmupEpochs: 1, cooldownEpochs: 1, maxGlobalSkips: 8, wire: 'bf16', rttThresholdMs: opts.rtt === undefined ? null : 5 }, onFinished: (ok, reason) => { finished({ ok, reason }); },
   });
   coordinator.start();
-  const labels = ['a', 'b', 'a', 'b'];
+  const labels = opts.rtt === undefined ? ['a', 'b', 'a', 'b'] : ['', '', '', ''];
+  const pairOf = (id: string): number => (id === 'w0' || id === 'w1' ? 0 : 1);
   const emulated: EmulatedTransport[] = [];
   const transports: Transport[] = [];
   const ws = labels.map((g, i) => {
     const inner: Transport = hub.createTransport(peerIdFrom(`w${i}`));
     transports.push(inner);
     const base = { now, coordinator: coordId, room: 'sim', device: device(g), dataset: ds };
+    const rtt = opts.rtt;
+    if (rtt !== undefined) {
+      const far: LinkProfile = { latencyMs: rtt.crossMs, bytesPerSecond: Infinity };
+      const transport = createEmulatedTransport(inner, { links: (p) => (p.startsWith('w') && pairOf(p) !== pairOf(inner.self) ? far : null) });
+      emulated.push(transport);
+      return new WorkerRuntime({ ...base, transport });
+    }
     if (opts.link === undefined) return new WorkerRuntime({ ...base, transport: inner });
     const links = new GroupLinks(inner.self, opts.link);
     const transport = createEmulatedTransport(inner, { links: (p) => links.profileFor(p) });
@@ -139,6 +148,20 @@ describe('DASO swarm on the memory hub', () => {
     expect(statuses).toHaveLength(5);
     for (const s of statuses) expect(s?.failure ?? null).toBeNull();
     expect(statuses[4]?.epoch).toBe(3); // the joiner trained through the last epoch
+  }, 120_000);
+
+  it('without labels, with ?dasoRttMs: the workers measure their round-trip times and the coordinator groups the near ones', async () => {
+    const { result, state, curve, statuses } = await simulate(3, { rtt: { crossMs: 15 } });
+    expect(result).toEqual({ ok: true, reason: 'finished 3 epochs' });
+    expect(state.daso?.groups.map((g) => [g.source, g.members])).toEqual([['rtt', ['w0', 'w1']], ['rtt', ['w2', 'w3']]]);
+    // Each pair measured once, by its lower id: near pairs well under the 5 ms threshold, far ones about 2 x 15 ms.
+    const table = state.daso?.rtt ?? {};
+    expect(Object.keys(table).sort()).toEqual(['w0', 'w1', 'w2']);
+    expect(table.w0?.w1).toBeLessThan(5);
+    expect(table.w2?.w3).toBeLessThan(5);
+    for (const [a, b] of [['w0', 'w2'], ['w0', 'w3'], ['w1', 'w2'], ['w1', 'w3']] as const) expect(table[a]?.[b]).toBeGreaterThanOrEqual(25);
+    expect(curve.at(-1)!.accuracy).toBeGreaterThan(0.85);
+    for (const s of statuses) expect(s?.failure).toBeNull();
   }, 120_000);
 
   it('with an emulated slow link between the groups, only global syncs cross it, and accuracy matches data-parallel', async () => {

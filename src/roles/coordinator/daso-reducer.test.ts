@@ -1,32 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { initSchedule, nextSchedule, scheduleConfig } from '../../core/daso/schedule.ts';
 import { peerIdFrom, type PeerId } from '../../core/ids.ts';
-import type { DeviceInfo, Message } from '../../protocol/messages.ts';
-import { PROTOCOL_VERSION } from '../../protocol/version.ts';
-import { testConfig } from '../../testing/run-config.ts';
-import { createCoordinatorReducer, initialCoordinatorState, type CoordinatorCommand, type CoordinatorEvent } from './reducer.ts';
-import type { CoordinatorState } from './state.ts';
+import { A, B, C, D, dasoKit, dasoTestConfig, dasoTestLabels, hello, sent } from '../../testing/daso-coordinator-kit.ts';
+import { initialCoordinatorState, type CoordinatorEvent } from './reducer.ts';
 
-const SELF = peerIdFrom('swarm-r-coordinator');
-const config = testConfig({ runId: 'run1', algo: 'daso', epochs: 6, globalBatch: 8, optimizer: 'sgd-momentum' });
-const labels = Uint8Array.from({ length: 40 }, (_, i) => i % 10);
-const options = { warmupEpochs: 1, cooldownEpochs: 1, maxGlobalSkips: 8, wire: 'bf16' } as const;
-const reduce = createCoordinatorReducer({ self: SELF, room: 'r', trainLabels: labels, paramSizes: [2, 1], daso: options });
-const [A, B, C, D] = ['a', 'b', 'c', 'd'].map(peerIdFrom) as [PeerId, PeerId, PeerId, PeerId];
-
-function run(s: CoordinatorState, events: CoordinatorEvent[]): { state: CoordinatorState; commands: CoordinatorCommand[] } {
-  const commands: CoordinatorCommand[] = [];
-  for (const e of events) { const out = reduce(s, e); s = out.state; commands.push(...out.commands); }
-  return { state: s, commands };
-}
-const device = (hints: Partial<DeviceInfo>): DeviceInfo => ({ backend: 'wasm', adapter: '', reason: 't', samplesPerSec: 100, memoryBytes: 0, selfTestPassed: true, userAgent: 't', ...hints });
-const hello = (from: PeerId, hints: Partial<DeviceInfo>): CoordinatorEvent => ({ type: 'message', from, now: 0, msg: { type: 'hello', protocolVersion: PROTOCOL_VERSION, role: 'worker', room: 'r', device: device(hints) } });
+const config = dasoTestConfig;
+const labels = dasoTestLabels;
+const { run } = dasoKit(null);
 const report = (from: PeerId, epoch: number, lossSum: number, params = new Float32Array(0), generation = 0): CoordinatorEvent => ({
   type: 'message', from, now: 1, msg: { type: 'daso-epoch', runId: 'run1', generation, epoch, count: 10, lossSum, params: { dtype: 'float32', shape: [params.length], data: params } },
 });
-const sent = (cs: CoordinatorCommand[], type: Message['type']): { to: PeerId; msg: Message }[] =>
-  cs.flatMap((c) => (c.type === 'send' && c.msg.type === type ? [{ to: c.to, msg: c.msg }] : []));
-
 /** Four workers: two share a `?group=` label, two share a machine id. */
 function started() {
   const s0 = initialCoordinatorState(config, 4, true, labels.length);

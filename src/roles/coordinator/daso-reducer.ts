@@ -10,10 +10,11 @@ import { initSchedule, nextSchedule, scheduleConfig, type DasoSchedule } from '.
 import { partition } from '../../core/data/partition.ts';
 import type { PeerId } from '../../core/ids.ts';
 import { batchShares } from '../../core/plan/batch-shares.ts';
-import type { DasoEpochMsg, DasoWire, Message } from '../../protocol/messages.ts';
+import type { DasoEpochMsg, DasoRttMsg, DasoWire, Message } from '../../protocol/messages.ts';
 import { log, send, type CommonCommand } from '../commands.ts';
 import { singleAssign } from '../federated-plan.ts';
-import type { CoordinatorState, DasoRun, Member } from './state.ts';
+import { acceptRtt, describeRtt, probeComplete, probeMissing, probeWithout, rttLookup, startProbe } from './daso-rtt.ts';
+import type { CoordinatorState, DasoProbe, DasoRun, Member, RttTable } from './state.ts';
 
 /** The schedule and wire options of a DASO run (url-config.ts `daso`). */
 export interface DasoOptions {
@@ -21,10 +22,15 @@ export interface DasoOptions {
   readonly cooldownEpochs: number;
   readonly maxGlobalSkips: number;
   readonly wire: DasoWire;
+  /**
+   * RTT grouping (`?dasoRttMs`): devices merge into one group while every cross pair's measured round-trip
+   * time is below this many ms (ALGORITHMS.md 3.8 says 5); null = no probing, groups by label and machine only.
+   */
+  readonly rttThresholdMs: number | null;
 }
 
 /** Defaults: the small-scale reproduction of ALGORITHMS.md 3.9 (as url-config.ts DASO_URL_DEFAULTS). */
-export const DASO_DEFAULT_OPTIONS: DasoOptions = { warmupEpochs: 2, cooldownEpochs: 2, maxGlobalSkips: 8, wire: 'bf16' };
+export const DASO_DEFAULT_OPTIONS: DasoOptions = { warmupEpochs: 2, cooldownEpochs: 2, maxGlobalSkips: 8, wire: 'bf16', rttThresholdMs: null };
 
 /** What the DASO flow needs that is not in the state. */
 export interface DasoContext {
@@ -50,18 +56,58 @@ const scheduleMsg = (runId: string, sc: DasoSchedule): Message => ({
   type: 'daso-schedule', runId, epoch: sc.epoch, globalSkip: sc.globalSkip, localSkip: sc.localSkip, batchesToWait: sc.batchesToWait, phase: sc.phase,
 });
 
-/** Forms the groups over the eligible tabs, partitions the data and sends assign, plan, schedule and start. */
+/**
+ * Starts a DASO run: with RTT grouping, first the round-trip probes (daso-rtt.ts; the plan follows when the
+ * reports are in, `acceptDasoRtt` / `dasoProbeTick`); otherwise the plan at once (`beginDaso`).
+ */
 export function startDaso(s: CoordinatorState, ctx: DasoContext, now: number): DasoOut {
   const workers: Member[] = Object.values(s.members).filter((m) => !m.excluded);
+  const probe = ctx.options.rttThresholdMs === null ? null : startProbe(s.config.runId, workers, now);
+  if (probe === null) return beginDaso({ ...s, startedAt: now }, ctx, workers, {}, now);
+  const asked = Object.keys(probe.probe.asked).length;
+  const note = log('info', `DASO measures round-trip times first: ${asked} tabs probe their peers (groups merge below ${ctx.options.rttThresholdMs ?? 0} ms)`);
+  return { state: { ...s, phase: 'training', dasoProbe: probe.probe, startedAt: now }, commands: [note, ...probe.messages.map((p) => send(p.to, p.msg))] };
+}
+
+/** Forms the groups over `workers` (with the measured `rtt`), partitions the data and sends assign, plan, schedule and start. */
+function beginDaso(s: CoordinatorState, ctx: DasoContext, workers: readonly Member[], rtt: RttTable, now: number): DasoOut {
   const cfg = scheduleConfig({
     totalEpochs: s.config.epochs, warmupEpochs: ctx.options.warmupEpochs, cooldownEpochs: ctx.options.cooldownEpochs, maxGlobalSkips: ctx.options.maxGlobalSkips,
   });
   if (!cfg.ok) return failDaso(s, `DASO cannot start: ${cfg.error.message}`, now);
   const schedule = initSchedule(cfg.value);
-  const planned = planDaso(s, ctx, workers, { generation: 0, epoch: 0, schedule, trace: [schedule.schedule] });
+  const planned = planDaso({ ...s, dasoProbe: null }, ctx, workers, { generation: 0, epoch: 0, schedule, trace: [schedule.schedule], rtt });
   const described = planned.state.daso?.groups.map((g) => `[${g.members.join(', ')}] (${g.source})`).join(', ') ?? '';
   const note = log('info', `DASO starts: ${planned.state.daso?.groups.length ?? 0} groups ${described}, ${s.stepsPerEpoch} batches per epoch, ${ctx.options.wire} global syncs`);
-  return { state: { ...planned.state, startedAt: now }, commands: [note, ...planned.commands] };
+  return { state: planned.state, commands: [note, ...planned.commands] };
+}
+
+/** The probe is over (complete, timed out, or its last missing worker left): group with what was measured. */
+function finishProbe(s: CoordinatorState, ctx: DasoContext, probe: DasoProbe, now: number): DasoOut {
+  const workers = Object.values(s.members).filter((m) => !m.excluded);
+  if (workers.length === 0) return failDaso(s, 'every DASO member left while the round-trip times were measured', now);
+  const note = log('info', `DASO round-trip times: ${describeRtt(probe.rtt)}`);
+  const begun = beginDaso(s, ctx, workers, probe.rtt, now);
+  return { state: begun.state, commands: [note, ...begun.commands] };
+}
+
+/** A worker's `daso-rtt`: recorded; the run plans once every asked worker has reported. */
+export function acceptDasoRtt(s: CoordinatorState, ctx: DasoContext, from: PeerId, m: DasoRttMsg, now: number): DasoVerdict {
+  const probe = s.dasoProbe;
+  if (probe === null || s.phase !== 'training' || m.runId !== s.config.runId) return { kind: 'ignore', reason: `ignored daso-rtt from ${from}: no probe is running` };
+  const v = acceptRtt(probe, from, m);
+  if (v.kind !== 'ok') return v;
+  if (!probeComplete(v.probe)) return { kind: 'ok', out: { state: { ...s, dasoProbe: v.probe }, commands: [] } };
+  return { kind: 'ok', out: finishProbe(s, ctx, v.probe, now) };
+}
+
+/** On a tick: a probe past its deadline plans with the times it has (the missing pairs never merge). */
+export function dasoProbeTick(s: CoordinatorState, ctx: DasoContext, now: number): DasoOut | null {
+  const probe = s.dasoProbe;
+  if (probe === null || s.phase !== 'training' || now < probe.deadline) return null;
+  const late = log('warn', `no round-trip times from ${probeMissing(probe).join(', ')} after ${Math.round((now - probe.deadline) / 1000 + 10)} s: their pairs count as far apart`);
+  const out = finishProbe(s, ctx, probe, now);
+  return { state: out.state, commands: [late, ...out.commands] };
 }
 
 /**
@@ -71,10 +117,12 @@ export function startDaso(s: CoordinatorState, ctx: DasoContext, now: number): D
  */
 function planDaso(
   s: CoordinatorState, ctx: DasoContext, workers: readonly Member[],
-  at: { readonly generation: number; readonly epoch: number; readonly schedule: DasoRun['schedule']; readonly trace: DasoRun['trace'] },
+  at: { readonly generation: number; readonly epoch: number; readonly schedule: DasoRun['schedule']; readonly trace: DasoRun['trace']; readonly rtt: RttTable },
 ): DasoOut {
   const sorted = [...workers].sort((a, b) => (a.id < b.id ? -1 : 1));
-  const groups = formGroups(sorted.map((m) => ({ id: m.id, label: m.device.groupLabel, machineId: m.device.machineId })));
+  const threshold = ctx.options.rttThresholdMs;
+  const grouping = threshold === null ? {} : { rttMs: rttLookup(at.rtt), rttThresholdMs: threshold };
+  const groups = formGroups(sorted.map((m) => ({ id: m.id, label: m.device.groupLabel, machineId: m.device.machineId })), grouping);
   const ids = groups.flatMap((g) => g.members);
   const byId = new Map(sorted.map((m) => [m.id, m] as const));
   const slots = partition({
@@ -87,7 +135,7 @@ function planDaso(
   const members = { ...s.members };
   ids.forEach((id, i) => { const m = members[id]; if (m) members[id] = { ...m, slot: i, active: true }; });
   const reporter = ids[0] ?? ('' as PeerId);
-  const daso: DasoRun = { generation: at.generation, groups, schedule: at.schedule, trace: at.trace, epoch: at.epoch, expected: ids, reports: {}, reporter, params: null };
+  const daso: DasoRun = { generation: at.generation, groups, schedule: at.schedule, trace: at.trace, epoch: at.epoch, expected: ids, reports: {}, reporter, params: null, rtt: at.rtt };
   const step = at.epoch * s.stepsPerEpoch;
   const next: CoordinatorState = { ...s, phase: 'training', members, slots, step, epoch: at.epoch, daso, pending: null };
   const { runId } = s.config;
@@ -150,7 +198,7 @@ function completeEpoch(s: CoordinatorState, run: DasoRun, ctx: DasoContext): Das
   const joiners = Object.values(s.members).filter((m) => !m.excluded && !run.expected.includes(m.id));
   if (joiners.length > 0) {
     const current = membersOf(s, run.expected);
-    const planned = planDaso(base, ctx, [...current, ...joiners], { generation: run.generation + 1, epoch, schedule, trace: [...run.trace, sc] });
+    const planned = planDaso(base, ctx, [...current, ...joiners], { generation: run.generation + 1, epoch, schedule, trace: [...run.trace, sc], rtt: run.rtt });
     const joined = log('info', `${joiners.map((m) => m.id).join(', ')} joined the DASO groups for epoch ${epoch} (plan ${run.generation + 1})`);
     return { state: planned.state, commands: [note, evaluate, joined, ...planned.commands, ...progress(planned.state, 'training')] };
   }
@@ -173,11 +221,17 @@ function progress(s: CoordinatorState, phase: string): DasoCommand[] {
  * ignored by generation. With nobody left, the run fails.
  */
 export function dasoMemberLeft(s: CoordinatorState, ctx: DasoContext, id: PeerId, now: number): DasoOut | null {
+  const probe = s.dasoProbe;
+  if (probe !== null && s.phase === 'training') {
+    const without = probeWithout(probe, id);
+    if (Object.values(s.members).every((m) => m.excluded)) return failDaso(s, `DASO member ${id} left and nobody is left to train`, now);
+    return probeComplete(without) ? finishProbe(s, ctx, without, now) : { state: { ...s, dasoProbe: without }, commands: [] };
+  }
   const run = s.daso;
   if (run === null || s.phase !== 'training' || !run.expected.includes(id)) return null;
   const survivors = membersOf(s, run.expected.filter((x) => x !== id)).filter((m) => !m.excluded);
   if (survivors.length === 0) return failDaso(s, `DASO member ${id} left and nobody is left to train`, now);
-  const replanned = planDaso(s, ctx, survivors, { generation: run.generation + 1, epoch: run.epoch, schedule: run.schedule, trace: run.trace });
+  const replanned = planDaso(s, ctx, survivors, { generation: run.generation + 1, epoch: run.epoch, schedule: run.schedule, trace: run.trace, rtt: run.rtt });
   const groups = replanned.state.daso?.groups.map((g) => `[${g.members.join(', ')}]`).join(', ') ?? '';
   const note = log('warn', `DASO member ${id} left: groups re-formed as ${groups} (plan ${run.generation + 1}); epoch ${run.epoch} restarts from its start`);
   return { state: replanned.state, commands: [note, ...replanned.commands] };

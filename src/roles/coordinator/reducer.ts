@@ -17,7 +17,7 @@ import { isFederated, singleAssign } from '../federated-plan.ts';
 import { FAILOVER_ALGOS } from '../failover.ts';
 import { maybeFinish } from './client-reports.ts';
 import { acceptAdmmUpdate, admmWithout, advanceAdmm, startAdmm, type AdmmCommand, type AdmmContext, type AdmmOptions, type AdmmVerdict } from './admm-reducer.ts';
-import { acceptDasoEpoch, DASO_DEFAULT_OPTIONS, dasoMemberLeft, startDaso, type DasoContext, type DasoOptions, type DasoVerdict } from './daso-reducer.ts';
+import { acceptDasoEpoch, acceptDasoRtt, DASO_DEFAULT_OPTIONS, dasoMemberLeft, dasoProbeTick, startDaso, type DasoContext, type DasoOptions, type DasoVerdict } from './daso-reducer.ts';
 import { advanceFederated, onFederatedMessage, startFederated, type FederatedContext, type FederatedVerdict } from './federated.ts';
 import type { CoordinatorState, Member, PendingStep } from './state.ts';
 
@@ -102,7 +102,7 @@ export function initialCoordinatorState(config: RunConfig, minPeers: number, aut
   const stepsPerEpoch = Math.max(1, Math.ceil(trainCount / config.globalBatch));
   return {
     phase: 'recruiting', config, minPeers, autostart, members: {}, slots: [], stepsPerEpoch,
-    step: resumeStep, epoch: Math.floor(resumeStep / stepsPerEpoch), pending: null, analytic: null, clients: [], clientReports: {}, fedavg: null, admm: null, masking: null, daso: null,
+    step: resumeStep, epoch: Math.floor(resumeStep / stepsPerEpoch), pending: null, analytic: null, clients: [], clientReports: {}, fedavg: null, admm: null, masking: null, daso: null, dasoProbe: null,
     sittingOut: [], awaitingReports: [], finalEvaluated: false, loss: Number.NaN, testAccuracy: Number.NaN,
     startedAt: null, endedAt: null, failure: null, succession: [],
   };
@@ -343,6 +343,8 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
         cur = done(r.state, [...cur.commands, ...r.commands]);
       }
     }
+    const probed = dasoProbeTick(cur.state, dasoCtx, now); // RTT grouping: plan with what was measured by the deadline
+    if (probed !== null) cur = done(probed.state, [...cur.commands, ...probed.commands]);
     const beats = Object.keys(cur.state.members).map((id) => send(id as PeerId, { type: 'heartbeat', sentAt: now }));
     const succession = announceSuccession(cur.state);
     return done(succession.state, [...cur.commands, ...beats, ...succession.commands]);
@@ -379,6 +381,7 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     if (msg.type === 'hello') return onHello(seen, from, msg, now);
     if (!m) return done(s, [send(from, { type: 'error', code: 'not-joined', detail: 'send hello first' }), { type: 'disconnect', peer: from, reason: `${msg.type} before hello` }]);
     if (msg.type === 'daso-epoch') return onFederated(seen, from, acceptDasoEpoch(seen, dasoCtx, from, msg), now);
+    if (msg.type === 'daso-rtt') return onFederated(seen, from, acceptDasoRtt(seen, dasoCtx, from, msg, now), now);
     if (msg.type === 'admm-update') {
       const admm = admmOf(seen);
       if (admm === null) return evict(seen, from, `'admm-update' in a run that is not DHO2 consensus ADMM`, now);
@@ -395,7 +398,7 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
         return done(seen, [log('warn', `${from} reported ${msg.code}: ${msg.detail}`)]);
       case 'welcome': case 'incompatible': case 'assign': case 'start': case 'update': case 'progress': case 'succession': case 'done': case 'layer-request':
       case 'unmask-request': case 'personalize': case 'fedavg-round':
-      case 'daso-plan': case 'daso-schedule': case 'daso-grads': case 'daso-global': case 'daso-params':
+      case 'daso-plan': case 'daso-schedule': case 'daso-grads': case 'daso-global': case 'daso-params': case 'daso-probe': case 'daso-ping':
       case 'shard-plan': case 'shard-op': case 'curvature-request': case 'admm-round': case 'admm-curvature':
         return evict(seen, from, `a worker may not send '${msg.type}'`, now);
       case 'shard-reply': case 'curvature-reply':

@@ -126,6 +126,21 @@ export interface DasoRun {
   readonly reporter: PeerId;
   /** The reporter's flat parameters for `epoch`, once reported. */
   readonly params: Float32Array | null;
+  /** Round-trip times measured before the first plan (daso-rtt.ts), reused when the groups are re-formed; {} without. */
+  readonly rtt: RttTable;
+}
+
+/** rtt[a][b]: the median round-trip time a measured to b, in ms. */
+export type RttTable = Readonly<Record<string, Readonly<Record<string, number>>>>;
+
+/** DASO with RTT grouping, before the first plan: the probes sent and the times reported so far. */
+export interface DasoProbe {
+  /** Workers asked to probe (each the lower id of the pairs it measures) and whom each was asked to probe. */
+  readonly asked: Readonly<Record<string, readonly PeerId[]>>;
+  readonly reported: readonly PeerId[];
+  readonly rtt: RttTable;
+  /** When the coordinator stops waiting and groups with what it has. */
+  readonly deadline: number;
 }
 
 export interface CoordinatorState {
@@ -156,6 +171,8 @@ export interface CoordinatorState {
   readonly masking: MaskingState | null;
   /** DASO runs; null otherwise. */
   readonly daso: DasoRun | null;
+  /** DASO runs with RTT grouping, while the round-trip times are measured; null otherwise. */
+  readonly dasoProbe: DasoProbe | null;
   /** Second-order runs: members busy with a curvature job, left out of gradient work meanwhile. */
   readonly sittingOut: readonly PeerId[];
   /** Federated runs in 'evaluating-final': hosts whose client-report is still awaited. */

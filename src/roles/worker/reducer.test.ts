@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { peerIdFrom } from '../../core/ids.ts';
-import type { DeviceInfo } from '../../protocol/messages.ts';
+import type { DasoPingMsg, DasoProbeMsg, DeviceInfo } from '../../protocol/messages.ts';
 import { testConfig } from '../../testing/run-config.ts';
 import { singleAssign } from '../federated-plan.ts';
 import { COORDINATOR_TIMEOUT_MS } from '../commands.ts';
@@ -85,5 +85,44 @@ describe('worker reducer, coordinator liveness', () => {
     expect(ticked.commands.map((c) => c.type)).toEqual(['send']); // its heartbeat
     const other = reduce(assigned, { type: 'peer-alive', peer: peerIdFrom('swarm-r-someone'), now: COORDINATOR_TIMEOUT_MS });
     expect(reduce(other.state, { type: 'tick', now: 1 + COORDINATOR_TIMEOUT_MS + 1 }).state.phase).toBe('failed'); // only the coordinator counts
+  });
+});
+
+describe('worker reducer, DASO RTT probes', () => {
+  const P = peerIdFrom('swarm-r-peer');
+  const daso = reduce(initialWorkerState(C, 0), msg(singleAssign(testConfig({ algo: 'daso' }), Int32Array.of(0)))).state;
+  const dp = reduce(initialWorkerState(C, 0), msg(singleAssign(testConfig({ algo: 'dp' }), Int32Array.of(0)))).state;
+  const probe: DasoProbeMsg = { type: 'daso-probe', runId: 'run1', peers: ['swarm-r-peer', 'swarm-r-other'], pings: 3 };
+  const ping: DasoPingMsg = { type: 'daso-ping', runId: 'run1', nonce: 42, pong: false };
+  const fromPeer = (m: DasoPingMsg): WorkerEvent => ({ type: 'message', from: P, now: 1, msg: m });
+
+  it('turns a probe from the coordinator into a daso-probe command in a DASO run, or before any assign', () => {
+    expect(reduce(daso, msg(probe)).commands).toEqual([{ type: 'daso-probe', msg: probe }]);
+    // The coordinator probes before it plans, so before the assign that carries the config.
+    expect(reduce(initialWorkerState(C, 0), msg(probe)).commands).toEqual([{ type: 'daso-probe', msg: probe }]);
+    for (const [s, m] of [[dp, probe], [daso, { ...probe, runId: 'other' }]] as const) {
+      const out = reduce(s, msg(m));
+      expect(out.commands).toEqual([{ type: 'log', level: 'warn', text: 'daso-probe for an unknown run ignored' }]);
+      expect(out.state).toEqual({ ...s, lastSeenCoordinator: 1 });
+    }
+  });
+
+  it('answers a peer\'s ping with the same nonce and pong=true, even before its own assign', () => {
+    const answer = [{ type: 'send', to: P, msg: { type: 'daso-ping', runId: 'run1', nonce: 42, pong: true } }];
+    expect(reduce(daso, fromPeer(ping)).commands).toEqual(answer);
+    expect(reduce(initialWorkerState(C, 0), fromPeer(ping)).commands).toEqual(answer);
+    // The coordinator may ping too: answered to it.
+    expect(reduce(daso, msg(ping)).commands).toEqual([{ type: 'send', to: C, msg: { ...ping, pong: true } }]);
+  });
+
+  it('does not answer pings in a non-DASO run or for another run', () => {
+    expect(reduce(dp, fromPeer(ping)).commands.map((c) => c.type)).toEqual(['log']);
+    expect(reduce(daso, fromPeer({ ...ping, runId: 'other' })).commands.map((c) => c.type)).toEqual(['log']);
+  });
+
+  it('hands a pong to the prober as a daso-pong command, and refuses a daso-rtt from the coordinator', () => {
+    expect(reduce(daso, fromPeer({ ...ping, pong: true })).commands).toEqual([{ type: 'daso-pong', from: P, nonce: 42 }]);
+    const rtt = msg({ type: 'daso-rtt', runId: 'run1', peers: ['swarm-r-peer'], rttMs: { dtype: 'float64', shape: [1], data: Float64Array.of(3) } });
+    expect(reduce(daso, rtt).commands).toEqual([{ type: 'log', level: 'warn', text: "unexpected 'daso-rtt' from the coordinator ignored" }]);
   });
 });

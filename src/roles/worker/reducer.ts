@@ -11,7 +11,7 @@ import type { AssignMsg, DeviceInfo, Message, RunConfig, StartMsg } from '../../
 import { CLIENT_REPORT_COLUMNS } from '../../protocol/messages.ts';
 import { PAIR_KEY_BYTES } from '../../protocol/validate-federated.ts';
 import { f32, f64, i32, u8 } from '../../protocol/wire-tensor.ts';
-import type { AdmmCurvatureMsg, AdmmRoundMsg, CurvatureRequestMsg, DasoGlobalMsg, DasoGradsMsg, DasoParamsMsg, DasoPlanMsg, DasoScheduleMsg, LayerStatsMsg, ShardOpMsg, ShardPlanMsg } from '../../protocol/messages.ts';
+import type { AdmmCurvatureMsg, AdmmRoundMsg, CurvatureRequestMsg, DasoGlobalMsg, DasoGradsMsg, DasoParamsMsg, DasoPingMsg, DasoPlanMsg, DasoProbeMsg, DasoScheduleMsg, LayerStatsMsg, ShardOpMsg, ShardPlanMsg } from '../../protocol/messages.ts';
 
 /** The DASO messages a worker hands to its runner. */
 export type DasoMessage = DasoPlanMsg | DasoScheduleMsg | DasoGradsMsg | DasoGlobalMsg | DasoParamsMsg;
@@ -70,6 +70,10 @@ export type WorkerCommand =
   | { readonly type: 'admm-curvature'; readonly msg: AdmmCurvatureMsg }
   /** DASO: train from `epoch` with `batchSize` samples per batch (after init-replica). */
   | { readonly type: 'daso-run'; readonly epoch: number; readonly batchSize: number }
+  /** DASO RTT grouping: ping the probe's peers and answer the coordinator with `daso-rtt` (rtt-probe.ts). */
+  | { readonly type: 'daso-probe'; readonly msg: DasoProbeMsg }
+  /** DASO RTT grouping: `from` answered ping `nonce` (the prober checks both against its outstanding pings). */
+  | { readonly type: 'daso-pong'; readonly from: PeerId; readonly nonce: number }
   | { readonly type: 'finished'; readonly ok: boolean; readonly reason: string };
 
 export interface WorkerContext {
@@ -162,6 +166,12 @@ export function createWorkerReducer(ctx: WorkerContext) {
       case 'daso-plan': case 'daso-schedule':
         if (!runOk(msg.runId) || s.config?.algo !== 'daso') return done(s, [log('warn', `${msg.type} for an unknown run ignored`)]);
         return done(s, [{ type: 'daso-message', from: s.coordinator, msg }]);
+      case 'daso-probe':
+        // Probes come before the plan and its assign (the groups are what they measure for), so before a config too.
+        if (s.config !== null && (!runOk(msg.runId) || s.config.algo !== 'daso')) return done(s, [log('warn', 'daso-probe for an unknown run ignored')]);
+        return done(s, [{ type: 'daso-probe', msg }]);
+      // A coordinator that measures its own links pings like any peer.
+      case 'daso-ping': return onDasoPing(s, s.coordinator, msg);
       case 'shard-plan': case 'shard-op': case 'curvature-request': {
         if (!runOk(msg.runId) || !isSecondOrder(s.config)) return done(s, [log('warn', `${msg.type} for an unknown run ignored`)]);
         const cmd: WorkerCommand = msg.type === 'shard-plan' ? { type: 'shard-plan', msg } : msg.type === 'shard-op' ? { type: 'shard-op', msg } : { type: 'curvature', msg };
@@ -176,11 +186,19 @@ export function createWorkerReducer(ctx: WorkerContext) {
         return done(s, [{ type: 'admm-curvature', msg }]);
       case 'admm-update':
       case 'hello': case 'gradients': case 'layer-stats': case 'mask-key': case 'masked-stats': case 'mask-reveal': case 'client-report': case 'fedavg-update':
-      case 'daso-grads': case 'daso-global': case 'daso-params': case 'daso-epoch': case 'shard-reply': case 'curvature-reply':
+      case 'daso-grads': case 'daso-global': case 'daso-params': case 'daso-epoch': case 'daso-rtt': case 'shard-reply': case 'curvature-reply':
         return done(s, [log('warn', `unexpected '${msg.type}' from the coordinator ignored`)]);
       default:
         return assertNever(msg);
     }
+  }
+
+  /**
+   * DASO RTT grouping: answer a ping with the same nonce and `pong: true`; hand a pong to the prober. A peer may
+   * ping before this tab has its assign (it got its probe first), so an unknown config does not refuse it.
+   */
+  function onDasoPing(s: WorkerState, from: PeerId, msg: DasoPingMsg): Out {
+    return done(s, [dasoPingCommand(s, from, msg)]);
   }
 
   function onAssign(s: WorkerState, msg: AssignMsg): Out {
@@ -204,6 +222,7 @@ export function createWorkerReducer(ctx: WorkerContext) {
           const peerMsg = m.type === 'daso-grads' || m.type === 'daso-global' || m.type === 'daso-params';
           // A group peer may start before this tab has its own assign or plan: the runtime buffers until then.
           if (peerMsg && (s.config === null || s.config.algo === 'daso')) return done(s, [{ type: 'daso-message', from: e.from, msg: m }]);
+          if (m.type === 'daso-ping') return onDasoPing(s, e.from, m);
           return done(s, [log('warn', `message '${m.type}' from non-coordinator ${e.from} ignored`)]);
         }
         const seen = { ...s, lastSeenCoordinator: e.now };
@@ -282,4 +301,15 @@ export function layerStatsMessage(runId: string, layer: number, stats: readonly 
     a: f64([stats.length, p], a),
     b: f64([stats.length, first?.dIn ?? 0, first?.dOut ?? 0], b),
   };
+}
+
+/**
+ * What a `daso-ping` calls for: a ping is answered (same nonce, `pong` true), a pong goes to the prober, and
+ * one for another run is only logged. Exported so the runtime can act on pings as they arrive, ahead of its
+ * serial command queue (runtime.ts): a ping that waited behind a long command would time the queue, not the link.
+ */
+export function dasoPingCommand(s: WorkerState, from: PeerId, msg: DasoPingMsg): WorkerCommand {
+  const ok = s.config === null || (s.config.algo === 'daso' && msg.runId === s.config.runId);
+  if (!ok) return log('warn', `daso-ping from ${from} for an unknown run ignored`);
+  return msg.pong ? { type: 'daso-pong', from, nonce: msg.nonce } : send(from, { ...msg, pong: true });
 }

@@ -7,7 +7,7 @@ import { toFloatBatch } from '../../core/data/batch.ts';
 import { ensureTrainable, getModel } from '../../compute/models.ts';
 import { Replica } from '../../compute/replica.ts';
 import { CLIENT_REPORT_COLUMNS } from '../../protocol/messages.ts';
-import type { DeviceInfo, StartMsg } from '../../protocol/messages.ts';
+import type { DasoProbeMsg, DeviceInfo, StartMsg } from '../../protocol/messages.ts';
 import type { Transport } from '../../transport/transport.ts';
 import { analyticPlan, layerCount, weightsFit } from '../analytic-plan.ts';
 import { maskLabel } from '../federated-plan.ts';
@@ -25,7 +25,8 @@ import { AdmmLocal, baseOptimizerOf } from './admm-local.ts';
 import { flatten, unflatten } from '../../core/math/flat-params.ts';
 import { DasoSlot, replicaModel, type GroupListener } from './daso-host.ts';
 import type { DasoWorkerStatus } from './daso-status.ts';
-import { createWorkerReducer, initialWorkerState, type WorkerCommand, type WorkerEvent } from './reducer.ts';
+import { RttProber } from './rtt-probe.ts';
+import { createWorkerReducer, dasoPingCommand, initialWorkerState, type WorkerCommand, type WorkerEvent } from './reducer.ts';
 import type { WorkerState } from './state.ts';
 import type { RunSnapshot } from '../coordinator/runtime.ts';
 
@@ -64,6 +65,9 @@ export class WorkerRuntime {
     send: (to, m) => this.host.sendMessage(to, m), log: (level, text) => { this.host.log(level, text); },
     onProgress: () => { this.host.notify(); }, groupListener: this.init.groupListener,
   }));
+  /** DASO RTT grouping: pings the peers a `daso-probe` names (rtt-probe.ts); one per run id, made on the first probe. */
+  private prober: RttProber | null = null;
+  private proberRun = '';
 
   constructor(private readonly init: WorkerRuntimeInit) {
     const reduce = createWorkerReducer({ self: init.transport.self, room: init.room, device: init.device });
@@ -73,6 +77,15 @@ export class WorkerRuntime {
       reduce,
       execute: (c) => this.execute(c),
       now: init.now,
+      // RTT probes bypass the serial command queue both ways (answer and pong), so they time the link.
+      intercept: (from, msg) => {
+        if (msg.type !== 'daso-ping') return false;
+        const c = dasoPingCommand(this.host.getState(), from, msg);
+        if (c.type === 'send') void this.host.sendMessage(c.to, c.msg).catch(() => undefined);
+        else if (c.type === 'daso-pong') this.prober?.onPong(c.from, c.nonce);
+        else if (c.type === 'log') this.host.log(c.level, c.text);
+        return true;
+      },
     });
   }
 
@@ -107,6 +120,7 @@ export class WorkerRuntime {
 
   stop(): void {
     this.curvature.dispose();
+    this.prober?.stop();
     this.daso.stop('stopped');
     this.host.stop();
     this.replica?.dispose();
@@ -145,7 +159,12 @@ export class WorkerRuntime {
       case 'admm-curvature': this.admmCurvature(c.msg); return true;
       case 'daso-message': this.daso.onMessage(c.from, c.msg); return true;
       case 'daso-run': void this.job(() => this.runDaso(c.epoch, c.batchSize)); return true;
+      // Detached, and not through job(): a probe takes seconds of pings, must not hold up the queue, and a
+      // failed one only leaves the coordinator without this tab's times (it does not fail the run).
+      case 'daso-probe': void this.probeRtt(c.msg); return true;
+      case 'daso-pong': this.prober?.onPong(c.from, c.nonce); return true;
       case 'finished':
+        this.prober?.stop();
         this.daso.stop(c.reason);
         this.host.log(c.ok ? 'info' : 'error', `finished: ${c.reason}`);
         return true;
@@ -153,6 +172,31 @@ export class WorkerRuntime {
         return false;
       default:
         return c satisfies never;
+    }
+  }
+
+  /** Measures the round-trip times a `daso-probe` asks for and sends the `daso-rtt` answer to the coordinator. */
+  private async probeRtt(msg: DasoProbeMsg): Promise<void> {
+    try {
+      const { transport } = this.init;
+      if (this.prober === null || this.proberRun !== msg.runId) {
+        this.prober?.stop();
+        this.proberRun = msg.runId;
+        this.prober = new RttProber({
+          self: transport.self, runId: msg.runId,
+          send: (to, m) => this.host.sendMessage(to, m),
+          connect: async (peer) => { if (!transport.peers().includes(peer)) await transport.connect(peer, { signal: AbortSignal.timeout(20_000) }); },
+          // A real clock, not the host's: tests freeze that one (liveness), which would make every RTT 0.
+          now: () => performance.now(),
+          sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        });
+      }
+      const reply = await this.prober.probe(msg);
+      const measured = Array.from(reply.rttMs.data).filter((v) => v >= 0).length;
+      this.host.log('info', `RTT probe: ${measured} of ${msg.peers.length} peers measured`);
+      await this.host.sendMessage(this.init.coordinator, reply);
+    } catch (e) {
+      this.host.log('warn', `RTT probe failed: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 
