@@ -19,7 +19,7 @@ export const MAX_DASO_SKIP = 1024;
 /** Longest epoch in batches: a step counter bound, far above 60k samples / 1 sample per batch. */
 export const MAX_STEPS_PER_EPOCH = MAX_DIM;
 
-/** Most pings per probed peer: the median of a few is enough; more only loads the links. */
+/** Most pings per probed peer: the smallest of a few is enough; more only loads the links. */
 export const MAX_DASO_PINGS = 16;
 /** Largest round-trip time a worker may report: a minute is far past any link the swarm could use. */
 export const MAX_RTT_MS = 60_000;

@@ -15,9 +15,9 @@ export const dasoTestConfig = testConfig({ runId: 'run1', algo: 'daso', epochs: 
 export const dasoTestLabels = Uint8Array.from({ length: 40 }, (_, i) => i % 10);
 export const [A, B, C, D] = ['a', 'b', 'c', 'd'].map(peerIdFrom) as [PeerId, PeerId, PeerId, PeerId];
 
-/** A reducer for a 6-epoch run (warmup 1, cooldown 1, max gs 8, bf16) with `rttThresholdMs`, and `run` to fold events. */
-export function dasoKit(rttThresholdMs: number | null) {
-  const options: DasoOptions = { warmupEpochs: 1, cooldownEpochs: 1, maxGlobalSkips: 8, wire: 'bf16', rttThresholdMs };
+/** A reducer for a 6-epoch run (warmup 1, cooldown 1, max gs 8, bf16, or `overrides`) with `rttThresholdMs`, and `run` to fold events. */
+export function dasoKit(rttThresholdMs: number | null, overrides: Partial<DasoOptions> = {}) {
+  const options: DasoOptions = { warmupEpochs: 1, cooldownEpochs: 1, maxGlobalSkips: 8, wire: 'bf16', rttThresholdMs, ...overrides };
   const reduce = createCoordinatorReducer({ self: peerIdFrom('swarm-r-coordinator'), room: 'r', trainLabels: dasoTestLabels, paramSizes: [2, 1], daso: options });
   const run = (s: CoordinatorState, events: CoordinatorEvent[]): { state: CoordinatorState; commands: CoordinatorCommand[] } => {
     const commands: CoordinatorCommand[] = [];

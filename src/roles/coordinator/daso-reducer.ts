@@ -6,14 +6,15 @@
  * loss (core/daso/schedule.ts), evaluates the reporter's parameters, and ends the run.
  */
 import { formGroups } from '../../core/daso/groups.ts';
-import { initSchedule, nextSchedule, scheduleConfig, type DasoSchedule } from '../../core/daso/schedule.ts';
+import { initSchedule, nextSchedule, scheduleConfig, type DasoSchedule, type DasoScheduleState } from '../../core/daso/schedule.ts';
 import { partition } from '../../core/data/partition.ts';
 import type { PeerId } from '../../core/ids.ts';
+import { err, ok, type Result } from '../../core/result.ts';
 import { batchShares } from '../../core/plan/batch-shares.ts';
 import type { DasoEpochMsg, DasoRttMsg, DasoWire, Message } from '../../protocol/messages.ts';
 import { log, send, type CommonCommand } from '../commands.ts';
 import { singleAssign } from '../federated-plan.ts';
-import { acceptRtt, describeRtt, probeComplete, probeMissing, probeWithout, rttLookup, startProbe } from './daso-rtt.ts';
+import { acceptRtt, describeRtt, PROBE_TIMEOUT_MS, probeComplete, probeMissing, probeWithout, rttLookup, startProbe } from './daso-rtt.ts';
 import type { CoordinatorState, DasoProbe, DasoRun, Member, RttTable } from './state.ts';
 
 /** The schedule and wire options of a DASO run (url-config.ts `daso`). */
@@ -62,6 +63,8 @@ const scheduleMsg = (runId: string, sc: DasoSchedule): Message => ({
  */
 export function startDaso(s: CoordinatorState, ctx: DasoContext, now: number): DasoOut {
   const workers: Member[] = Object.values(s.members).filter((m) => !m.excluded);
+  const schedule = initialSchedule(s, ctx);
+  if (!schedule.ok) return failDaso(s, `DASO cannot start: ${schedule.error}`, now); // before any probing
   const probe = ctx.options.rttThresholdMs === null ? null : startProbe(s.config.runId, workers, now);
   if (probe === null) return beginDaso({ ...s, startedAt: now }, ctx, workers, {}, now);
   const asked = Object.keys(probe.probe.asked).length;
@@ -69,13 +72,19 @@ export function startDaso(s: CoordinatorState, ctx: DasoContext, now: number): D
   return { state: { ...s, phase: 'training', dasoProbe: probe.probe, startedAt: now }, commands: [note, ...probe.messages.map((p) => send(p.to, p.msg))] };
 }
 
-/** Forms the groups over `workers` (with the measured `rtt`), partitions the data and sends assign, plan, schedule and start. */
-function beginDaso(s: CoordinatorState, ctx: DasoContext, workers: readonly Member[], rtt: RttTable, now: number): DasoOut {
+/** The run's first schedule, or why the options do not make one. */
+function initialSchedule(s: CoordinatorState, ctx: DasoContext): Result<DasoScheduleState, string> {
   const cfg = scheduleConfig({
     totalEpochs: s.config.epochs, warmupEpochs: ctx.options.warmupEpochs, cooldownEpochs: ctx.options.cooldownEpochs, maxGlobalSkips: ctx.options.maxGlobalSkips,
   });
-  if (!cfg.ok) return failDaso(s, `DASO cannot start: ${cfg.error.message}`, now);
-  const schedule = initSchedule(cfg.value);
+  return cfg.ok ? ok(initSchedule(cfg.value)) : err(cfg.error.message);
+}
+
+/** Forms the groups over `workers` (with the measured `rtt`), partitions the data and sends assign, plan, schedule and start. */
+function beginDaso(s: CoordinatorState, ctx: DasoContext, workers: readonly Member[], rtt: RttTable, now: number): DasoOut {
+  const first = initialSchedule(s, ctx);
+  if (!first.ok) return failDaso(s, `DASO cannot start: ${first.error}`, now);
+  const schedule = first.value;
   const planned = planDaso({ ...s, dasoProbe: null }, ctx, workers, { generation: 0, epoch: 0, schedule, trace: [schedule.schedule], rtt });
   const described = planned.state.daso?.groups.map((g) => `[${g.members.join(', ')}] (${g.source})`).join(', ') ?? '';
   const note = log('info', `DASO starts: ${planned.state.daso?.groups.length ?? 0} groups ${described}, ${s.stepsPerEpoch} batches per epoch, ${ctx.options.wire} global syncs`);
@@ -105,7 +114,7 @@ export function acceptDasoRtt(s: CoordinatorState, ctx: DasoContext, from: PeerI
 export function dasoProbeTick(s: CoordinatorState, ctx: DasoContext, now: number): DasoOut | null {
   const probe = s.dasoProbe;
   if (probe === null || s.phase !== 'training' || now < probe.deadline) return null;
-  const late = log('warn', `no round-trip times from ${probeMissing(probe).join(', ')} after ${Math.round((now - probe.deadline) / 1000 + 10)} s: their pairs count as far apart`);
+  const late = log('warn', `no round-trip times from ${probeMissing(probe).join(', ')} after ${Math.round((now - probe.deadline + PROBE_TIMEOUT_MS) / 1000)} s: their pairs count as far apart`);
   const out = finishProbe(s, ctx, probe, now);
   return { state: out.state, commands: [late, ...out.commands] };
 }

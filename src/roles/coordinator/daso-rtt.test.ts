@@ -88,6 +88,13 @@ describe('DASO RTT grouping (coordinator)', () => {
     expect(after.state.daso?.generation).toBe(1);
   });
 
+  it('fails a run whose schedule options are invalid before probing anything', () => {
+    const bad = dasoKit(5, { warmupEpochs: -1 });
+    const out = bad.run(initialCoordinatorState(config, 4, true, labels.length), [A, B, C, D].map((id) => hello(id)));
+    expect(out.state.phase).toBe('failed');
+    expect(sent(out.commands, 'daso-probe')).toHaveLength(0);
+  });
+
   it('ignores a report outside a probe', () => {
     const planned = run(probing().state, [rtt(A, { b: 0.5, c: 40, d: 41 }), rtt(B, { c: 42, d: 40 }), rtt(C, { d: 0.7 })]).state;
     const again = run(planned, [rtt(A, { b: 1, c: 1, d: 1 })]);

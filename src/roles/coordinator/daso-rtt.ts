@@ -20,9 +20,9 @@ import type { DasoProbe, Member, RttTable } from './state.ts';
 /** Pings per probed peer: the smallest of 5 (rtt-probe.ts) sees past a few slow answers (a GC pause, a busy tab). */
 export const PROBE_PINGS = 5;
 /**
- * How long the coordinator waits for the reports. A worker probes its peers one after another, 5 pings each
- * with a 2 s timeout per ping in the worst case (rtt-probe.ts); on a LAN a probe takes milliseconds, so 10 s
- * is only reached when links cannot be made, and then the run goes on with what was measured.
+ * How long the coordinator waits for the reports. A worker measures its peers side by side and answers within
+ * its own 6 s budget with whatever it measured (worker/rtt-probe.ts PROBE_BUDGET_MS; on a LAN a probe takes
+ * well under a second); the 4 s beyond that are for the answer's way back on a loaded machine.
  */
 export const PROBE_TIMEOUT_MS = 10_000;
 

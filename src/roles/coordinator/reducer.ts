@@ -147,7 +147,10 @@ export function createCoordinatorReducer(ctx: CoordinatorContext) {
     const next = { ...s, members };
     if (excluded) return done(next, [welcome, note]);
     if (s.phase === 'recruiting') return maybeAutostart(next, now, [welcome, note]);
-    if (s.phase === 'training' && s.config.algo === 'daso') return done(next, [welcome, note, log('info', `${from} joined mid-run: it joins the DASO groups at the next epoch boundary`)]);
+    if (s.phase === 'training' && s.config.algo === 'daso') {
+      const when = s.dasoProbe !== null ? 'the first plan, without round-trip times' : 'the next epoch boundary';
+      return done(next, [welcome, note, log('info', `${from} joined mid-run: it joins the DASO groups at ${when}`)]);
+    }
     if (s.phase === 'training' && isAnalytic(s)) return done(next, [welcome, note, log('info', `${from} joined mid-run: the run was planned at the start, so it sits this ${s.config.algo} run out`)]);
     if (s.phase === 'training') return admitLate(next, from, [welcome, note]);
     return done(next, [welcome, note]);

@@ -130,7 +130,7 @@ export interface DasoRun {
   readonly rtt: RttTable;
 }
 
-/** rtt[a][b]: the median round-trip time a measured to b, in ms. */
+/** rtt[a][b]: the smallest round-trip time a measured to b, in ms. */
 export type RttTable = Readonly<Record<string, Readonly<Record<string, number>>>>;
 
 /** DASO with RTT grouping, before the first plan: the probes sent and the times reported so far. */

@@ -86,9 +86,11 @@ describe('RttProber', () => {
     expect(out.runId).toBe('run1');
     expect(out.peers).toEqual([B, C]);
     expect(out.rttMs).toEqual({ dtype: 'float64', shape: [2], data: Float64Array.of(3, -1) });
-    // One ping at a time: B's three answered ones (3 + 5 + 4 ms), then C's three timeouts.
-    expect(clock.t).toBe(12 + 3 * 2000);
-    expect(sent.map((s) => s.to)).toEqual([B, B, B, C, C, C]);
+    // The peers side by side, each one's pings one at a time: B's answered ones take 3 + 5 + 4 ms, C's three
+    // timeouts 3 x 2000 ms, which is also the whole probe.
+    expect(clock.t).toBe(3 * 2000);
+    expect(sent.filter((s) => s.to === B)).toHaveLength(3);
+    expect(sent.filter((s) => s.to === C)).toHaveLength(3);
     for (const s of sent) expect(s.msg).toMatchObject({ type: 'daso-ping', runId: 'run1', pong: false });
     expect(new Set(sent.map((s) => s.msg.nonce)).size).toBe(6); // a fresh nonce each ping
   });
@@ -140,7 +142,19 @@ describe('RttProber', () => {
     clock.after(500, () => { prober.stop(); });
     const out = await clock.drive(prober.probe(probeMsg([B, C], 4), 2000));
     expect(out.rttMs.data).toEqual(Float64Array.of(-1, -1));
-    expect(sent).toHaveLength(1);
+    expect(sent.map((x) => x.to)).toEqual([B, C]); // the first ping to each, then nothing more
     expect(clock.t).toBe(500);
+  });
+
+  it('ends within its budget: a link that never comes is -1, and a slow peer keeps the pings that fit', async () => {
+    const { clock, prober, sent } = setup({
+      answer: (peer, nonce) => [[1400, peer, nonce]],
+      connect: (peer) => (peer === C ? new Promise<void>(() => undefined) : Promise.resolve()),
+    });
+    const out = await clock.drive(prober.probe(probeMsg([B, C], 10), 2000, 6000));
+    expect(out.rttMs.data).toEqual(Float64Array.of(1400, -1));
+    // Pings at 0, 1400, 2800, 4200 are answered; the one at 5600 may wait only 400 ms, so the probe ends at 6000.
+    expect(sent.map((x) => x.to)).toEqual([B, B, B, B, B]);
+    expect(clock.t).toBe(6000);
   });
 });

@@ -1,8 +1,8 @@
 /**
  * A worker's side of DASO's RTT grouping (protocol 9, `?dasoRttMs`): before the first plan the coordinator
- * sends each worker a `daso-probe` naming the peers it must measure; the worker pings each of them a few times,
- * one ping at a time, and answers with `daso-rtt`, the smallest round-trip time per peer (-1 where none
- * came back). Each pair is probed once, by its lower id, so the coordinator gets one time per pair without doubling
+ * sends each worker a `daso-probe` naming the peers it must measure; the worker pings each of them a few times
+ * (the peers side by side, each one's pings one at a time, all within PROBE_BUDGET_MS) and answers with
+ * `daso-rtt`, the smallest round-trip time per peer (-1 where none came back). Each pair is probed once, by its lower id, so the coordinator gets one time per pair without doubling
  * the load on the links; it then clusters devices with core/daso/groups.ts's complete-linkage rule (merge only
  * while every cross pair is below the threshold), which is why a missing time must read -1 (never merges)
  * rather than a guess.
@@ -26,6 +26,11 @@ import { f64 } from '../../protocol/wire-tensor.ts';
 
 /** How long a ping waits for its pong by default before it counts as missing. */
 export const DEFAULT_PING_TIMEOUT_MS = 2000;
+/**
+ * How long a whole probe may take: the answer must reach the coordinator before it stops waiting
+ * (coordinator/daso-rtt.ts PROBE_TIMEOUT_MS, 10 s), with room to spare on a loaded machine.
+ */
+export const PROBE_BUDGET_MS = 6000;
 
 /** The smallest finite non-negative sample; -1 when there are none. */
 export function minRtt(samples: readonly number[]): number {
@@ -59,28 +64,27 @@ export class RttProber {
   constructor(private readonly deps: RttProberDeps) {}
 
   /**
-   * Measures every peer of `msg` in order and returns the `daso-rtt` answer (smallest ms per peer, -1 where none
-   * was measured). Never throws for a peer's fault: a failed connect or send, or no pong, is a missing sample.
-   * After stop() it returns at once with -1 for whatever was not measured yet.
+   * Measures every peer of `msg` and returns the `daso-rtt` answer (smallest ms per peer, -1 where none was
+   * measured). The peers are measured side by side (each one's pings one at a time), and everything ends by
+   * `budgetMs`: a link not made by then, or a ping not answered, is a missing sample, and the answer goes out
+   * with what was measured, well before the coordinator stops waiting. Never throws for a peer's fault. After
+   * stop() it returns at once with -1 for whatever was not measured yet.
    */
-  async probe(msg: DasoProbeMsg, timeoutMs = DEFAULT_PING_TIMEOUT_MS): Promise<DasoRttMsg> {
-    const rtt = new Float64Array(msg.peers.length).fill(-1);
-    for (const [i, peer] of msg.peers.entries()) {
-      if (!this.running()) break;
-      if (!isPeerId(peer)) continue; // validate-daso.ts checks ids on the wire; this only narrows the type
-      try {
-        await this.deps.connect(peer);
-      } catch {
-        continue; // no link: -1, go on with the next peer
-      }
+  async probe(msg: DasoProbeMsg, timeoutMs = DEFAULT_PING_TIMEOUT_MS, budgetMs = PROBE_BUDGET_MS): Promise<DasoRttMsg> {
+    const deadline = this.deps.now() + budgetMs;
+    const left = (): number => deadline - this.deps.now();
+    const rtt = await Promise.all(msg.peers.map(async (peer) => {
+      if (!isPeerId(peer)) return -1; // validate-daso.ts checks ids on the wire; this only narrows the type
+      const linked = await Promise.race([this.deps.connect(peer).then(() => true, () => false), this.deps.sleep(Math.max(0, left())).then(() => false)]);
+      if (!linked) return -1; // no link (in time): -1
       const samples: number[] = [];
-      for (let k = 0; k < msg.pings && this.running(); k++) {
-        const sample = await this.ping(peer, timeoutMs);
+      for (let k = 0; k < msg.pings && this.running() && left() > 0; k++) {
+        const sample = await this.ping(peer, Math.min(timeoutMs, left()));
         if (sample !== null) samples.push(sample);
       }
-      rtt[i] = minRtt(samples);
-    }
-    return { type: 'daso-rtt', runId: msg.runId, peers: msg.peers, rttMs: f64([rtt.length], rtt) };
+      return minRtt(samples);
+    }));
+    return { type: 'daso-rtt', runId: msg.runId, peers: msg.peers, rttMs: f64([rtt.length], Float64Array.from(rtt)) };
   }
 
   /** A pong arrived: settles the ping it answers when both the nonce and the peer match; ignored otherwise. */

@@ -184,7 +184,8 @@ export class WorkerRuntime {
         this.proberRun = msg.runId;
         this.prober = new RttProber({
           self: transport.self, runId: msg.runId,
-          send: (to, m) => this.host.sendMessage(to, m),
+          // Fails at once without a link (host.sendMessage only logs), so a dropped peer does not wait out every ping.
+          send: (to, m) => (transport.peers().includes(to) ? this.host.sendMessage(to, m) : Promise.reject(new Error(`no link to ${to}`))),
           connect: async (peer) => { if (!transport.peers().includes(peer)) await transport.connect(peer, { signal: AbortSignal.timeout(20_000) }); },
           // A real clock, not the host's: tests freeze that one (liveness), which would make every RTT 0.
           now: () => performance.now(),
