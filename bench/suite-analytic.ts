@@ -77,6 +77,14 @@ const keptLog = (s: SwarmStatus | null): string[] => {
   return (s?.log ?? []).filter((l) => l.level !== 'info' || MILESTONE.test(l.text)).slice(-KEPT_LOG_LINES).map((l) => `${at(l.at)}${l.level}: ${l.text}`);
 };
 
+/** Worker lines that time a run's phases (worker/runtime.ts), per tab, as seconds since the coordinator's start. */
+const TIMING = /statistics of|client reports of|stalled|resumed|resume of/;
+function tabTimings(coord: SwarmStatus | null, all: readonly (SwarmStatus | null)[]): string[] {
+  const t0 = coord?.startedAt ?? null;
+  if (t0 === null) return [];
+  return all.flatMap((s, tab) => (s?.log ?? []).filter((l) => TIMING.test(l.text)).map((l) => `tab ${tab} +${((l.at - t0) / 1000).toFixed(2)} s: ${l.text}`));
+}
+
 /** Per client, its hosting tab: 0 = the coordinator tab's own worker, then 1, 2, ... in order of first appearance. */
 function hostTabs(coord: SwarmStatus | null): number[] {
   const order: string[] = [`${coord?.peerId ?? ''}-w`];
@@ -106,6 +114,7 @@ function toRun(ctx: SuiteContext, plan: SwarmPlan, coord: SwarmStatus | null, al
     backends: all.map((s) => s?.backend ?? '?'), tabPhases: all.map((s) => s?.phase ?? '?'),
     tabsNotDone: all.filter((s) => s?.phase !== 'done').length, error: coord?.error ?? null,
     coordinatorLog: keptLog(coord),
+    tabTimings: tabTimings(coord, all),
     clientIds: clients.map((c) => c.id), clientTabs: hostTabs(coord), clientRows: clients.map((c) => c.rows),
     clientGroups: clients.map((c) => c.group), clientLabelHistograms: clients.map((c) => c.labelHistogram.join(' ')),
     clientGlobalAccuracy: clients.map((c) => orNaN(c.globalAccuracy)), clientPersonalAccuracy: clients.map((c) => orNaN(c.personalAccuracy)),

@@ -270,6 +270,35 @@ describe('PeerJsLink', () => {
     expect(b.counters.bytesSent).toBe(a.counters.bytesReceived);
   });
 
+  it('waits 2 s, not 1, before resuming a link that stalls again within 10 s of its last resume', async () => {
+    const { a, b, ca } = await linked();
+    ca.stuck = true;
+    await a.link.send(new Uint8Array([1]));
+    const t0 = performance.now();
+    tick(a, t0, 1000);
+    expect(a.redials).toHaveLength(1);
+    const [na, nb] = answerRedial(a, b);
+    na.flush();
+    await settle();
+    nb.flush();
+    await settle();
+    na.flush();
+    expect(bytesOf(b.messages)).toEqual([1]);
+    na.stuck = true; // the fresh connection stalls at once: load, not a stuck channel
+    await a.link.send(new Uint8Array([2]));
+    const t1 = t0 + 2000;
+    tick(a, t1, 1750);
+    expect(a.redials).toHaveLength(1); // 1 s would have re-dialled by now
+    tick(a, t1 + 2000, 500);
+    expect(a.redials).toHaveLength(2);
+    // Long after the last resume, a new stall is judged at 1 s again.
+    const c = await linked();
+    c.ca.stuck = true;
+    await c.a.link.send(new Uint8Array([3]));
+    tick(c.a, t0 + 60_000, 1000);
+    expect(c.a.redials).toHaveLength(1);
+  });
+
   it('delivers messages that arrived over both connections once', async () => {
     const { a, b, ca, cb } = await linked();
     ca.stuck = true;

@@ -39,6 +39,15 @@ export const MAX_INBOUND_CHUNK_BYTES = 256 * 1024;
  * above the ~0.5 s hiccups of a loaded 2-core machine.
  */
 export const STUCK_MS = 1000;
+/**
+ * A link that stalls again within this long of its last resume waits twice STUCK_MS before the next one. A
+ * fresh SCTP association that stalls at once is load (several tabs uploading megabytes to one, each upload
+ * still in SCTP's own buffer), not a stuck channel, and each resume re-sends what is in flight: measured in
+ * the analytic bench, 1 s thresholds made 8 resumes in 10 s on one link, each re-sending a 2.5 MB Gram matrix.
+ * Twice STUCK_MS stays under the peers' 2.5 s silence timeout (roles/commands.ts), so a really stuck channel
+ * is still resumed before its peer gives up on it.
+ */
+export const RESTALL_WINDOW_MS = 10_000;
 /** A resume that has not completed by then failed: the peer is gone (or unreachable) after all. */
 export const RESUME_TIMEOUT_MS = 5000;
 /** Pause sending above this many queued bytes: far below Chromium's 16 MiB cap, enough to keep the pipe full. */
@@ -230,8 +239,10 @@ export class PeerJsLink {
       if (r.dialled && this.lastDrainAt <= r.startedAt) this.close(`sending stuck and no resume within ${RESUME_TIMEOUT_MS / 1000} s`);
       return;
     }
-    // At most one dial per STUCK_MS: a refused resume must not turn into a dial every check.
-    if (now - this.lastDrainAt >= STUCK_MS && now - this.lastDialAt >= STUCK_MS && this.remoteToken !== null) void this.startResume(now, `no byte of ${buffered} B left in ${((now - this.lastDrainAt) / 1000).toFixed(1)} s`);
+    // At most one dial per STUCK_MS: a refused resume must not turn into a dial every check. Stalling again
+    // soon after a resume: more patience (RESTALL_WINDOW_MS).
+    const patience = now - this.lastDialAt < RESTALL_WINDOW_MS ? 2 * STUCK_MS : STUCK_MS;
+    if (now - this.lastDrainAt >= patience && now - this.lastDialAt >= STUCK_MS && this.remoteToken !== null) void this.startResume(now, `no byte of ${buffered} B left in ${((now - this.lastDrainAt) / 1000).toFixed(1)} s`);
   }
 
   /**

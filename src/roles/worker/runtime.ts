@@ -312,8 +312,12 @@ export class WorkerRuntime {
     const plan = this.planOf();
     if (!weightsFit(plan, c.layer, c.weights)) throw new Error(`layer-request ${c.layer} carries weights that do not fit the network`);
     const keepPerClient = config.algo === 'pfedacnnl' && c.layer === layerCount(plan) - 1;
+    const began = performance.now();
     const sums = await accumulateLayer({ plan, layer: c.layer, weights: c.weights, groups: c.groups, clients: this.clients, train: this.init.dataset.train, keepPerClient, pause: yieldToEventLoop });
     if (keepPerClient) this.headStats = sums.perClient;
+    const rows = sums.groups.reduce((n, g) => n + g.count, 0);
+    // Where a one-pass run's time goes (the analytic bench collects these lines).
+    this.host.log('info', `layer ${c.layer + 1} statistics of ${rows} rows (${this.clients.length} clients) in ${Math.round(performance.now() - began)} ms`);
     if (c.roster.length === 0) {
       this.host.dispatch({ type: 'layer-stats-ready', layer: c.layer, stats: sums.groups, now: this.host.now() });
       return;
@@ -361,7 +365,9 @@ export class WorkerRuntime {
   private async personalize(c: Extract<WorkerCommand, { type: 'personalize' }>): Promise<void> {
     const plan = this.planOf();
     if (!weightsFit(plan, c.weights.length - 1, c.weights.slice(0, -1))) throw new Error('personalize carries weights that do not fit the network');
+    const began = performance.now();
     const rows = await clientReports({ plan, weights: c.weights, groupHeads: c.groupHeads, groups: c.groups, clients: this.clients, train: this.init.dataset.train, test: this.init.dataset.test, headStats: this.headStats, pause: yieldToEventLoop });
+    this.host.log('info', `client reports of ${this.clients.length} clients in ${Math.round(performance.now() - began)} ms`);
     this.host.dispatch({ type: 'client-report-ready', rows, now: this.host.now() });
   }
 
