@@ -35,7 +35,7 @@ export const PREFERRED_CHUNK_BYTES = 64 * 1024;
 export const MAX_INBOUND_CHUNK_BYTES = 256 * 1024;
 /**
  * A send buffer that held bytes and drained none of them for this long is stuck: resume the link. Well
- * under the peers' 4 s silence timeout (roles/commands.ts), so a resumed link's heartbeats arrive in time;
+ * under the peers' 2.5 s silence timeout (roles/commands.ts), so a resumed link's heartbeats arrive in time;
  * above the ~0.5 s hiccups of a loaded 2-core machine.
  */
 export const STUCK_MS = 1000;
