@@ -70,10 +70,13 @@ interface SwarmResult { readonly run: BenchRun; readonly weights: LayerMatrix[] 
 const KEPT_LOG_LINES = 20;
 const MILESTONE = /starts:|solved from|rounds done|averaged|finished|left|joined mid-run|failed/;
 
+/** `+1.23 s`: a log line's time since the run started at `t0` (both epoch ms). */
+const sinceStart = (t0: number, ms: number): string => `+${((ms - t0) / 1000).toFixed(2)} s`;
+
 /** Each kept line starts with its time since the run started (`+1.23 s`), which breaks a run's time down by phase. */
 const keptLog = (s: SwarmStatus | null): string[] => {
   const t0 = s?.startedAt ?? null;
-  const at = (ms: number): string => (t0 === null ? '' : `+${((ms - t0) / 1000).toFixed(2)} s `);
+  const at = (ms: number): string => (t0 === null ? '' : `${sinceStart(t0, ms)} `);
   return (s?.log ?? []).filter((l) => l.level !== 'info' || MILESTONE.test(l.text)).slice(-KEPT_LOG_LINES).map((l) => `${at(l.at)}${l.level}: ${l.text}`);
 };
 
@@ -82,7 +85,7 @@ const TIMING = /statistics of|client reports of|stalled|resumed|resume of/;
 function tabTimings(coord: SwarmStatus | null, all: readonly (SwarmStatus | null)[]): string[] {
   const t0 = coord?.startedAt ?? null;
   if (t0 === null) return [];
-  return all.flatMap((s, tab) => (s?.log ?? []).filter((l) => TIMING.test(l.text)).map((l) => `tab ${tab} +${((l.at - t0) / 1000).toFixed(2)} s: ${l.text}`));
+  return all.flatMap((s, tab) => (s?.log ?? []).filter((l) => TIMING.test(l.text)).map((l) => `tab ${tab} ${sinceStart(t0, l.at)}: ${l.text}`));
 }
 
 /** Per client, its hosting tab: 0 = the coordinator tab's own worker, then 1, 2, ... in order of first appearance. */

@@ -66,7 +66,7 @@ export function startDaso(s: CoordinatorState, ctx: DasoContext, now: number): D
   const schedule = initialSchedule(s, ctx);
   if (!schedule.ok) return failDaso(s, `DASO cannot start: ${schedule.error}`, now); // before any probing
   const probe = ctx.options.rttThresholdMs === null ? null : startProbe(s.config.runId, workers, now);
-  if (probe === null) return beginDaso({ ...s, startedAt: now }, ctx, workers, {}, now);
+  if (probe === null) return beginDaso({ ...s, startedAt: now }, ctx, workers, {}, schedule.value);
   const asked = Object.keys(probe.probe.asked).length;
   const note = log('info', `DASO measures round-trip times first: ${asked} tabs probe their peers (groups merge below ${ctx.options.rttThresholdMs ?? 0} ms)`);
   return { state: { ...s, phase: 'training', dasoProbe: probe.probe, startedAt: now }, commands: [note, ...probe.messages.map((p) => send(p.to, p.msg))] };
@@ -81,10 +81,7 @@ function initialSchedule(s: CoordinatorState, ctx: DasoContext): Result<DasoSche
 }
 
 /** Forms the groups over `workers` (with the measured `rtt`), partitions the data and sends assign, plan, schedule and start. */
-function beginDaso(s: CoordinatorState, ctx: DasoContext, workers: readonly Member[], rtt: RttTable, now: number): DasoOut {
-  const first = initialSchedule(s, ctx);
-  if (!first.ok) return failDaso(s, `DASO cannot start: ${first.error}`, now);
-  const schedule = first.value;
+function beginDaso(s: CoordinatorState, ctx: DasoContext, workers: readonly Member[], rtt: RttTable, schedule: DasoScheduleState): DasoOut {
   const planned = planDaso({ ...s, dasoProbe: null }, ctx, workers, { generation: 0, epoch: 0, schedule, trace: [schedule.schedule], rtt });
   const described = planned.state.daso?.groups.map((g) => `[${g.members.join(', ')}] (${g.source})`).join(', ') ?? '';
   const note = log('info', `DASO starts: ${planned.state.daso?.groups.length ?? 0} groups ${described}, ${s.stepsPerEpoch} batches per epoch, ${ctx.options.wire} global syncs`);
@@ -95,8 +92,10 @@ function beginDaso(s: CoordinatorState, ctx: DasoContext, workers: readonly Memb
 function finishProbe(s: CoordinatorState, ctx: DasoContext, probe: DasoProbe, now: number): DasoOut {
   const workers = Object.values(s.members).filter((m) => !m.excluded);
   if (workers.length === 0) return failDaso(s, 'every DASO member left while the round-trip times were measured', now);
+  const schedule = initialSchedule(s, ctx); // checked when the probe started: cannot fail here
+  if (!schedule.ok) return failDaso(s, `DASO cannot start: ${schedule.error}`, now);
   const note = log('info', `DASO round-trip times: ${describeRtt(probe.rtt)}`);
-  const begun = beginDaso(s, ctx, workers, probe.rtt, now);
+  const begun = beginDaso(s, ctx, workers, probe.rtt, schedule.value);
   return { state: begun.state, commands: [note, ...begun.commands] };
 }
 

@@ -81,7 +81,7 @@ export class WorkerRuntime {
       intercept: (from, msg) => {
         if (msg.type !== 'daso-ping') return false;
         const c = dasoPingCommand(this.host.getState(), from, msg);
-        if (c.type === 'send') void this.host.sendMessage(c.to, c.msg).catch(() => undefined);
+        if (c.type === 'send') void this.host.sendMessage(c.to, c.msg); // never rejects: failures are logged
         else if (c.type === 'daso-pong') this.prober?.onPong(c.from, c.nonce);
         else if (c.type === 'log') this.host.log(c.level, c.text);
         return true;
